@@ -1,1 +1,100 @@
-int main() { return 0; }
+// phigate: one binary, several subcommands.
+//   serve   --config FILE [--ready-file FILE]   run the gateway
+//   check   --config FILE                       validate a config; file:line:column errors, exit 1
+//   passwd  [--iterations N]                    read a password on stdin, print a SCRAM-SHA-256 verifier
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <iterator>
+
+#include "gateway/config.hpp"
+#include "gateway/gateway_context.hpp"
+#include "gateway/server.hpp"
+#include "protocol/postgres/auth.hpp"
+
+namespace {
+
+using namespace phigate;
+
+// Prints every config error and returns the exit code for a broken config.
+int report_config_errors(const config_exception& e) {
+  for (const auto& err : e.errors()) std::cerr << err.to_string() << "\n";
+  return 1;
+}
+
+int run_serve(const std::string& config_path, const std::string& ready_file) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("phigate"));
+  try {
+    auto cfg = std::make_shared<gateway_config>(load_config(config_path));
+    spdlog::set_level(spdlog::level::from_str(cfg->log_level));
+    auto ctx = std::make_shared<gateway_context>(make_snapshot(std::move(cfg)));
+    server srv(ctx);
+    return srv.run(ready_file);
+  } catch (const config_exception& e) {
+    return report_config_errors(e);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
+}
+
+int run_check(const std::string& config_path) {
+  try {
+    auto cfg = std::make_shared<gateway_config>(load_config(config_path));
+    make_snapshot(cfg);  // TLS files must load too
+    std::cout << config_path << ": ok\n";
+    return 0;
+  } catch (const config_exception& e) {
+    return report_config_errors(e);
+  } catch (const std::exception& e) {
+    std::cerr << config_path << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int run_passwd(int iterations) {
+  std::string password;
+  if (::isatty(STDIN_FILENO)) {
+    std::cerr << "Password: " << std::flush;
+    std::getline(std::cin, password);
+  } else {
+    password.assign(std::istreambuf_iterator<char>(std::cin), {});
+    if (!password.empty() && password.back() == '\n') password.pop_back();
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+  }
+  if (password.empty()) {
+    std::cerr << "phigate passwd: empty password\n";
+    return 1;
+  }
+  auto v = pg::scram::make_verifier(password, pg::scram::random_bytes(16), iterations);
+  std::cout << v.to_string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"phigate: a PHI-aware gateway for PostgreSQL"};
+  app.require_subcommand(1);
+
+  std::string config_path, ready_file;
+  auto* serve = app.add_subcommand("serve", "Run the gateway");
+  serve->add_option("--config,-c", config_path, "Config file (YAML)")->required();
+  serve->add_option("--ready-file", ready_file, "Write {\"postgres_port\": N} here once listening");
+
+  auto* check = app.add_subcommand("check", "Validate a config file");
+  check->add_option("--config,-c", config_path, "Config file (YAML)")->required();
+
+  int iterations = pg::scram::default_iterations;
+  auto* passwd = app.add_subcommand("passwd", "Read a password on stdin and print a SCRAM-SHA-256 verifier");
+  passwd->add_option("--iterations", iterations, "PBKDF2 iterations")->check(CLI::Range(4096, 10'000'000));
+
+  CLI11_PARSE(app, argc, argv);
+  if (*serve) return run_serve(config_path, ready_file);
+  if (*check) return run_check(config_path);
+  if (*passwd) return run_passwd(iterations);
+  return 2;
+}

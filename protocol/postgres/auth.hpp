@@ -54,12 +54,13 @@ struct step {
 class server_exchange {
  public:
   explicit server_exchange(verifier v, std::string server_nonce = {});  // empty → 18 random bytes, base64
-  step on_client_first(std::string_view client_first_message);  ///< → server-first-message
+  step on_client_first(std::string_view client_first_message);          ///< → server-first-message
   step on_client_final(std::string_view client_final_message);  ///< → server-final-message ("v=...")
 
  private:
   verifier v_;
   std::string server_nonce_;
+  std::string gs2_header_;  ///< "n,," or "y,,": the client-final's c= must repeat it exactly
   std::string client_first_bare_;
   std::string server_first_;
   std::string combined_nonce_;
@@ -70,7 +71,7 @@ class server_exchange {
 class client_exchange {
  public:
   explicit client_exchange(std::string password, std::string client_nonce = {});  // empty → random
-  std::string client_first();                                   ///< "n,,n=,r=<nonce>"
+  std::string client_first();                                                     ///< "n,,n=,r=<nonce>"
   step on_server_first(std::string_view server_first_message);  ///< → client-final-message
   step on_server_final(std::string_view server_final_message);  ///< verifies the server signature
 

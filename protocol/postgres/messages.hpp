@@ -37,11 +37,13 @@ struct frame {
 
 /// Finds the first typed message (type byte + int32 length + body) at the front of `buf`.
 /// need_more while incomplete; too_large when the declared length exceeds `max_message_bytes`
-/// (checked as soon as the 5-byte header is there, before the body arrives); malformed for length < 4.
+/// (checked as soon as the 5-byte header is there, before the body arrives); malformed for length < 4 or
+/// negative. The limit applies to the length word's value, i.e. body + 4 (the type byte is not counted).
 decoded<frame> split_frame(byte_span buf, std::size_t max_message_bytes);
 
 /// Finds the first untyped startup-phase packet (int32 length + body) at the front of `buf`.
-/// too_large beyond max_startup_packet_bytes; malformed for length < 8.
+/// too_large beyond max_startup_packet_bytes; malformed for length < 8 or negative. The length word counts
+/// itself, so the limit applies to the whole packet.
 decoded<frame> split_startup_frame(byte_span buf);
 
 /// Appends one message to `out`: writes the type byte (none when type is '\0') and a length placeholder at
@@ -58,7 +60,7 @@ class message_writer {
   message_writer& i16(std::int16_t v);
   message_writer& i32(std::int32_t v);
   message_writer& u32(std::uint32_t v);
-  message_writer& cstring(std::string_view s);  ///< s followed by NUL
+  message_writer& cstring(std::string_view s);  ///< s followed by NUL; s is cut at its first NUL, if any
   message_writer& bytes(byte_span b);
   message_writer& bytes(std::string_view b);
   void finish();
@@ -97,6 +99,13 @@ decoded<startup_packet> decode_startup_packet(const frame& f);
 
 // ---------------------------------------------------------------------------------------------------------
 // Frontend (client → server) typed messages. Type bytes: see `frontend_type`.
+//
+// Every `decode` below reads `f.body` only and never looks at `f.type`: the caller dispatches on the type
+// byte (several messages share one). A body is accepted only if every length fits, every string has its
+// NUL, and no byte is left over. Int16 counts are read as unsigned 0..65535, as PostgreSQL and libpq read
+// them; Int32 value lengths of -1 are SQL NULL and any other negative length is malformed. Format codes
+// other than 0 (text) and 1 (binary) are malformed, so a gateway never forwards bytes it cannot read.
+// `encode` appends the whole message (type byte included) to `out`; counts must fit in 16 bits.
 
 namespace frontend_type {
 inline constexpr char bind = 'B', close = 'C', copy_data = 'd', copy_done = 'c', copy_fail = 'f',
@@ -250,7 +259,7 @@ struct command_complete {
 };
 /// ErrorResponse ('E') and NoticeResponse ('N') share a body: (code byte, cstring)* then a NUL.
 struct error_field {
-  char code;
+  char code = '\0';
   std::string_view value;
 };
 struct error_response {

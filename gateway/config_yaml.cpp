@@ -1,0 +1,433 @@
+// load_config: reads the YAML file with yaml-cpp and validates every section, collecting every problem with
+// its file:line:column instead of stopping at the first.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "gateway/config.hpp"
+#include "gateway/config_helpers.hpp"
+
+namespace phigate {
+namespace {
+
+using namespace config_detail;
+
+constexpr std::uint64_t max_workers = 1024;
+constexpr std::uint64_t max_message_bytes_limit = 1u << 30;  // PostgreSQL's MaxAllocSize is 1 GB - 1
+constexpr std::uint64_t max_timeout_ms = 2'147'483'647;      // what fits an int, like PostgreSQL's GUCs
+
+/// One `key: value` of a mapping. Errors about the value point at it, or at the key when the value is empty
+/// (yaml-cpp places an empty value at the start of the next line, which would confuse the reader).
+struct entry {
+  YAML::Mark key_mark;
+  YAML::Node value;
+  std::string path;  ///< dotted path for messages: "users.analyst.role"
+
+  YAML::Mark mark() const { return value.IsNull() || value.Mark().is_null() ? key_mark : value.Mark(); }
+};
+
+std::string_view type_name(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return node.Tag() == "!" ? "a quoted string" : "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+class yaml_loader {
+ public:
+  yaml_loader(std::string file, std::filesystem::path base_dir)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+
+  gateway_config load(const YAML::Node& root);
+  std::vector<config_error> take_errors();
+  void error(const YAML::Mark& mark, std::string message);
+
+ private:
+  void error(const entry& e, std::string_view message) {
+    error(e.mark(), e.path + ": " + std::string(message));
+  }
+  std::map<std::string, entry> fields(const entry& map, const std::vector<std::string_view>* allowed);
+  std::map<std::string, entry> known_fields(const entry& map, const std::vector<std::string_view>& allowed) {
+    return fields(map, &allowed);
+  }
+  const entry* require(const std::map<std::string, entry>& fields, const entry& parent,
+                       const std::string& key);
+
+  std::optional<std::string> string_value(const entry& e);
+  std::optional<std::uint64_t> unsigned_value(const entry& e, std::uint64_t min, std::uint64_t max);
+  std::optional<bool> bool_value(const entry& e);
+  std::optional<std::vector<std::string>> string_list(const entry& e);
+  std::optional<std::string> readable_path(const entry& e);
+
+  void load_listen(const entry& e, gateway_config& config);
+  void load_tls(const entry& e, gateway_config& config);
+  void load_limits(const entry& e, limits_config& limits);
+  void load_upstream(const entry& e, upstream_config& upstream);
+  void load_roles(const entry& e, gateway_config& config);
+  void load_role(const entry& e, role_config& role);
+  std::optional<std::string> role_password(const entry* env, const entry* file);
+  void load_users(const entry& e, gateway_config& config);
+  void load_user(const entry& e, user_config& user);
+  std::optional<pg::scram::verifier> verifier_value(const entry& e);
+  void load_log(const entry& e, gateway_config& config);
+
+  std::string file_;
+  std::filesystem::path base_dir_;
+  std::vector<config_error> errors_;
+  std::set<std::string> role_names_;  ///< every role key, even one with errors of its own
+  std::vector<std::pair<entry, std::string>> user_roles_;  ///< (role value, name) checked after all sections
+};
+
+void yaml_loader::error(const YAML::Mark& mark, std::string message) {
+  const bool known = !mark.is_null();
+  errors_.push_back({file_, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(message)});
+}
+
+std::vector<config_error> yaml_loader::take_errors() {
+  std::stable_sort(errors_.begin(), errors_.end(), [](const config_error& a, const config_error& b) {
+    return std::pair{a.line, a.column} < std::pair{b.line, b.column};
+  });
+  return std::move(errors_);
+}
+
+/// The pairs of a mapping by key, reporting non-mappings, odd keys, duplicates and (when `allowed` is given)
+/// unknown keys, with a suggestion when an unknown key looks like a typo of a known one.
+std::map<std::string, entry> yaml_loader::fields(const entry& map,
+                                                 const std::vector<std::string_view>* allowed) {
+  std::map<std::string, entry> out;
+  if (!map.value.IsMap()) {
+    error(map, "expected a mapping, got " + std::string(type_name(map.value)));
+    return out;
+  }
+  for (auto it = map.value.begin(); it != map.value.end(); ++it) {
+    const std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
+    entry e{it->first.Mark(), it->second, map.path.empty() ? name : map.path + "." + name};
+    if (name.empty()) {
+      error(it->first.Mark(), (map.path.empty() ? "" : map.path + ": ") + "keys must be non-empty names");
+    } else if (allowed && std::find(allowed->begin(), allowed->end(), name) == allowed->end()) {
+      std::string message = "unknown key '" + name + "'" + (map.path.empty() ? "" : " in " + map.path);
+      if (const auto guess = closest_name(name, *allowed))
+        message += " (did you mean '" + std::string(*guess) + "'?)";
+      error(e.key_mark, message);
+    } else if (const auto [first, inserted] = out.emplace(name, e); !inserted) {
+      error(e.key_mark, "duplicate key '" + e.path + "' (first at line " +
+                            std::to_string(first->second.key_mark.line + 1) + ")");
+    }
+  }
+  return out;
+}
+
+const entry* yaml_loader::require(const std::map<std::string, entry>& fields, const entry& parent,
+                                  const std::string& key) {
+  const auto it = fields.find(key);
+  if (it != fields.end()) return &it->second;
+  error(parent.key_mark,
+        (parent.path.empty() ? "" : parent.path + ": ") + "missing required key '" + key + "'");
+  return nullptr;
+}
+
+std::optional<std::string> yaml_loader::string_value(const entry& e) {
+  if (!e.value.IsScalar()) {
+    error(e, "expected a string, got " + std::string(type_name(e.value)));
+    return std::nullopt;
+  }
+  if (e.value.Scalar().empty()) {
+    error(e, "must not be empty");
+    return std::nullopt;
+  }
+  return e.value.Scalar();
+}
+
+std::optional<std::uint64_t> yaml_loader::unsigned_value(const entry& e, std::uint64_t min,
+                                                         std::uint64_t max) {
+  // A quoted "5432" is a string in YAML; accepting it would hide a type mistake elsewhere too.
+  if (!e.value.IsScalar() || e.value.Tag() == "!") {
+    error(e, "expected an integer, got " + std::string(type_name(e.value)));
+    return std::nullopt;
+  }
+  const auto number = parse_unsigned(e.value.Scalar(), min, max);
+  if (const auto* p = std::get_if<problem>(&number)) {
+    error(e, p->message);
+    return std::nullopt;
+  }
+  return std::get<std::uint64_t>(number);
+}
+
+std::optional<bool> yaml_loader::bool_value(const entry& e) {
+  bool value = false;
+  if (!e.value.IsScalar() || e.value.Tag() == "!" || !YAML::convert<bool>::decode(e.value, value)) {
+    error(e, "expected true or false, got " +
+                 (e.value.IsScalar() ? "'" + e.value.Scalar() + "'" : std::string(type_name(e.value))));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::vector<std::string>> yaml_loader::string_list(const entry& e) {
+  if (!e.value.IsSequence()) {
+    error(e, "expected a list, got " + std::string(type_name(e.value)));
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (std::size_t i = 0; i < e.value.size(); ++i) {
+    const entry item{e.mark(), e.value[i], e.path + "[" + std::to_string(i) + "]"};
+    if (auto text = string_value(item)) {
+      out.push_back(std::move(*text));
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> yaml_loader::readable_path(const entry& e) {
+  const auto text = string_value(e);
+  if (!text) return std::nullopt;
+  std::string path = resolve_path(base_dir_, *text);
+  if (const auto problem = check_readable_file(path); !problem.empty()) {
+    error(e, problem);
+    return std::nullopt;
+  }
+  return path;
+}
+
+void yaml_loader::load_listen(const entry& e, gateway_config& config) {
+  const auto f = known_fields(e, {"postgres"});
+  if (!e.value.IsMap()) return;
+  const entry* postgres = require(f, e, "postgres");
+  if (!postgres) return;
+  const auto text = string_value(*postgres);
+  if (!text) return;
+  const auto address = parse_host_port(*text);
+  if (const auto* p = std::get_if<problem>(&address)) return error(*postgres, p->message);
+  const auto& [host, port] = std::get<host_port>(address);
+  config.listen_postgres = {host, port};
+}
+
+void yaml_loader::load_tls(const entry& e, gateway_config& config) {
+  const auto f = known_fields(e, {"cert_file", "key_file", "required"});
+  if (!e.value.IsMap()) return;
+  client_tls_config tls;
+  const entry* cert = require(f, e, "cert_file");
+  const entry* key = require(f, e, "key_file");
+  const auto cert_path = cert ? readable_path(*cert) : std::nullopt;
+  const auto key_path = key ? readable_path(*key) : std::nullopt;
+  if (cert_path) tls.cert_file = *cert_path;
+  if (key_path) tls.key_file = *key_path;
+  if (const auto it = f.find("required"); it != f.end())
+    tls.required = bool_value(it->second).value_or(false);
+  config.tls = std::move(tls);
+}
+
+void yaml_loader::load_limits(const entry& e, limits_config& limits) {
+  const auto f = known_fields(
+      e, {"max_message_bytes", "startup_timeout_ms", "idle_timeout_ms", "upstream_connect_timeout_ms"});
+  const auto number = [&](const char* key, std::uint64_t min,
+                          std::uint64_t max) -> std::optional<std::uint64_t> {
+    const auto it = f.find(key);
+    return it == f.end() ? std::nullopt : unsigned_value(it->second, min, max);
+  };
+  using std::chrono::milliseconds;
+  if (const auto v = number("max_message_bytes", 1, max_message_bytes_limit)) limits.max_message_bytes = *v;
+  if (const auto v = number("startup_timeout_ms", 1, max_timeout_ms))
+    limits.startup_timeout = milliseconds(*v);
+  if (const auto v = number("idle_timeout_ms", 0, max_timeout_ms)) limits.idle_timeout = milliseconds(*v);
+  if (const auto v = number("upstream_connect_timeout_ms", 1, max_timeout_ms)) {
+    limits.upstream_connect_timeout = milliseconds(*v);
+  }
+}
+
+void yaml_loader::load_upstream(const entry& e, upstream_config& upstream) {
+  const auto f = known_fields(e, {"host", "port", "tls", "ca_file"});
+  if (const auto it = f.find("host"); it != f.end())
+    upstream.host = string_value(it->second).value_or(upstream.host);
+  if (const auto it = f.find("port"); it != f.end()) {
+    if (const auto port = unsigned_value(it->second, 1, 65535))
+      upstream.port = static_cast<std::uint16_t>(*port);
+  }
+  if (const auto it = f.find("ca_file"); it != f.end())
+    upstream.ca_file = readable_path(it->second).value_or("");
+  const auto tls = f.find("tls");
+  if (tls == f.end()) return;
+  const auto text = string_value(tls->second);
+  const auto mode = text ? parse_upstream_tls_mode(*text) : std::nullopt;
+  if (text && !mode) {
+    return error(tls->second,
+                 "unknown mode '" + *text + "' (expected disable, prefer, require or verify-full)");
+  }
+  if (!mode) return;
+  upstream.tls = *mode;
+  // Checked on the key, not the file: an unreadable ca_file has already been reported where it is written.
+  if (*mode == upstream_tls_mode::verify_full && !f.contains("ca_file")) {
+    error(tls->second, "verify-full needs upstream.ca_file to check the server's certificate against");
+  }
+}
+
+void yaml_loader::load_roles(const entry& e, gateway_config& config) {
+  for (const auto& [name, role_entry] : fields(e, nullptr)) {
+    role_names_.insert(name);
+    role_config role;
+    role.name = name;
+    load_role(role_entry, role);
+    config.roles.emplace(name, std::move(role));
+  }
+}
+
+void yaml_loader::load_role(const entry& e, role_config& role) {
+  const auto f = known_fields(e, {"user", "password_env", "password_file"});
+  if (!e.value.IsMap()) return;
+  if (const entry* user = require(f, e, "user")) role.user = string_value(*user).value_or("");
+  const auto env = f.find("password_env");
+  const auto file = f.find("password_file");
+  if (env != f.end() && file != f.end()) {
+    return error(file->second.key_mark, e.path + ": give password_env or password_file, not both");
+  }
+  role.password =
+      role_password(env == f.end() ? nullptr : &env->second, file == f.end() ? nullptr : &file->second)
+          .value_or("");
+}
+
+std::optional<std::string> yaml_loader::role_password(const entry* env, const entry* file) {
+  if (!env && !file) return std::string();
+  const entry& source = env ? *env : *file;
+  const auto name = string_value(source);
+  if (!name) return std::nullopt;
+  if (file) {
+    auto secret = read_secret_file(resolve_path(base_dir_, *name));
+    if (const auto* p = std::get_if<problem>(&secret)) {
+      error(source, p->message);
+      return std::nullopt;
+    }
+    return std::get<std::string>(std::move(secret));
+  }
+  const char* value = std::getenv(name->c_str());
+  // An empty variable is almost always a deployment mistake; "no password" is written by leaving both keys
+  // out.
+  if (value && *value != '\0') return value;
+  error(source, "environment variable " + *name + (value ? " is empty" : " is not set"));
+  return std::nullopt;
+}
+
+void yaml_loader::load_users(const entry& e, gateway_config& config) {
+  for (const auto& [name, user_entry] : fields(e, nullptr)) {
+    user_config user;
+    user.name = name;
+    load_user(user_entry, user);
+    config.users.emplace(name, std::move(user));
+  }
+}
+
+void yaml_loader::load_user(const entry& e, user_config& user) {
+  const auto f = known_fields(e, {"password", "groups", "role"});
+  if (!e.value.IsMap()) return;
+  if (const entry* password = require(f, e, "password")) {
+    if (auto v = verifier_value(*password)) user.verifier = std::move(*v);
+  }
+  if (const auto it = f.find("groups"); it != f.end())
+    user.groups = string_list(it->second).value_or(std::vector<std::string>{});
+  if (const entry* role = require(f, e, "role")) {
+    if (auto name = string_value(*role)) {
+      user.role = *name;
+      user_roles_.emplace_back(*role, std::move(*name));
+    }
+  }
+}
+
+std::optional<pg::scram::verifier> yaml_loader::verifier_value(const entry& e) {
+  const auto text = string_value(e);
+  if (!text) return std::nullopt;
+  // Never echo the value: a mistake here is often a plain-text password pasted in.
+  const std::string prefix = std::string(pg::scram::mechanism) + "$";
+  if (!text->starts_with(prefix)) {
+    error(e,
+          "expected a SCRAM-SHA-256 verifier made by `phigate passwd`, not a plain password or another hash");
+    return std::nullopt;
+  }
+  auto v = pg::scram::verifier::parse(*text);
+  if (!v)
+    error(e,
+          "invalid SCRAM-SHA-256 verifier (expected "
+          "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>)");
+  return v;
+}
+
+void yaml_loader::load_log(const entry& e, gateway_config& config) {
+  const auto f = known_fields(e, {"level"});
+  const auto it = f.find("level");
+  if (it == f.end()) return;
+  const auto level = string_value(it->second);
+  if (level && !is_log_level(*level)) {
+    return error(it->second, "unknown level '" + *level + "' (expected " + std::string(log_levels) + ")");
+  }
+  if (level) config.log_level = *level;
+}
+
+gateway_config yaml_loader::load(const YAML::Node& root) {
+  gateway_config config;
+  const entry top{YAML::Mark::null_mark(), root, ""};
+  if (!root.IsMap()) {
+    error(root.IsNull() ? YAML::Mark::null_mark() : root.Mark(),
+          "expected a mapping at the top level, got " + std::string(type_name(root)));
+    return config;
+  }
+  const auto f =
+      known_fields(top, {"listen", "workers", "tls", "limits", "upstream", "roles", "users", "log"});
+  const auto section = [&](const char* key, const auto& load_section) {
+    if (const auto it = f.find(key); it != f.end()) load_section(it->second);
+  };
+  section("listen", [&](const entry& e) { load_listen(e, config); });
+  section("workers", [&](const entry& e) {
+    config.workers = static_cast<unsigned>(unsigned_value(e, 0, max_workers).value_or(0));
+  });
+  section("tls", [&](const entry& e) { load_tls(e, config); });
+  section("limits", [&](const entry& e) { load_limits(e, config.limits); });
+  section("upstream", [&](const entry& e) { load_upstream(e, config.upstream); });
+  section("roles", [&](const entry& e) { load_roles(e, config); });
+  section("users", [&](const entry& e) { load_users(e, config); });
+  section("log", [&](const entry& e) { load_log(e, config); });
+  for (const auto& [role_entry, name] : user_roles_) {
+    if (!role_names_.contains(name))
+      error(role_entry, "unknown role '" + name + "' (not defined under roles)");
+  }
+  return config;
+}
+
+}  // namespace
+
+gateway_config load_config(const std::string& path) {
+  const std::filesystem::path base_dir = std::filesystem::absolute(path).parent_path();
+  yaml_loader loader(path, base_dir);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_exception({{path, 0, 0, "cannot read: " + std::string(std::strerror(errno))}});
+  std::ostringstream text;
+  text << in.rdbuf();
+  gateway_config config;
+  try {
+    config = loader.load(YAML::Load(text.str()));
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp stops at the first syntax error; nothing after it can be trusted, so it is reported alone.
+    loader.error(e.mark, e.msg);
+  }
+  auto errors = loader.take_errors();
+  if (!errors.empty()) throw config_exception(std::move(errors));
+  config.source_path = path;
+  return config;
+}
+
+}  // namespace phigate

@@ -1,0 +1,74 @@
+#include "gateway/gateway_context.hpp"
+
+#include <stdexcept>
+
+#include "protocol/postgres/auth.hpp"
+
+namespace phigate {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+std::shared_ptr<ssl::context> make_client_tls(const client_tls_config& tls) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(tls.cert_file, ec);
+  if (ec) throw std::runtime_error("tls.cert_file " + tls.cert_file + ": " + ec.message());
+  ctx->use_private_key_file(tls.key_file, ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("tls.key_file " + tls.key_file + ": " + ec.message());
+  return ctx;
+}
+
+std::shared_ptr<ssl::context> make_upstream_tls(const upstream_config& up) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  if (up.tls == upstream_tls_mode::verify_full) {
+    boost::system::error_code ec;
+    ctx->load_verify_file(up.ca_file, ec);
+    if (ec) throw std::runtime_error("upstream.ca_file " + up.ca_file + ": " + ec.message());
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  } else {
+    ctx->set_verify_mode(ssl::verify_none);  // require / prefer: encryption without authentication, as libpq
+  }
+  return ctx;
+}
+
+}  // namespace
+
+gateway_snapshot make_snapshot(std::shared_ptr<const gateway_config> config) {
+  gateway_snapshot s;
+  if (config->tls) s.client_tls = make_client_tls(*config->tls);
+  if (config->upstream.tls != upstream_tls_mode::disable)
+    s.upstream_tls = make_upstream_tls(config->upstream);
+  s.config = std::move(config);
+  return s;
+}
+
+gateway_context::gateway_context(gateway_snapshot snapshot)
+    : snapshot_(std::make_shared<const gateway_snapshot>(std::move(snapshot))),
+      mock_secret_(pg::scram::random_bytes(32)) {}
+
+std::shared_ptr<const gateway_snapshot> gateway_context::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_;
+}
+
+void gateway_context::replace_snapshot(gateway_snapshot snapshot) {
+  auto next = std::make_shared<const gateway_snapshot>(std::move(snapshot));
+  std::lock_guard lock(mutex_);
+  snapshot_ = std::move(next);
+}
+
+std::unique_ptr<statement_gate> gateway_context::make_gate(const session_identity&) const {
+  return std::make_unique<allow_all_gate>();
+}
+
+std::unique_ptr<row_rewriter> gateway_context::make_rewriter(const session_identity&) const {
+  return std::make_unique<identity_rewriter>();
+}
+
+}  // namespace phigate
