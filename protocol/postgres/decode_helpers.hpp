@@ -1,6 +1,7 @@
 // Internal helpers shared by the PostgreSQL message decoders (not part of the protocol API).
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -42,6 +43,13 @@ inline decoded<std::optional<byte_span>> read_nullable_bytes(byte_reader& r) {
   const byte_span value = r.read_bytes(static_cast<std::size_t>(length));
   if (!r.ok()) return malformed("value runs past the end of the message");
   return std::optional<byte_span>{value};
+}
+
+/// The value for an Int16 count field when encoding. Encoders write what the gateway built or decoded, so
+/// more than 65535 elements is a programming error, not input.
+inline std::int16_t count16(std::size_t n) {
+  assert(n <= 0xffff);
+  return static_cast<std::int16_t>(n);
 }
 
 /// Format codes: 0 text, 1 binary. Nothing else exists; a masking gateway must know which it is reading.

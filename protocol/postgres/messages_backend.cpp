@@ -16,11 +16,12 @@ constexpr std::size_t field_fixed_bytes = 4 + 2 + 4 + 2 + 4 + 2;
 constexpr std::size_t md5_salt_bytes = 4;
 
 // AuthenticationSASL: mechanism names, each NUL-terminated, ended by an empty name.
-std::optional<decode_error> read_mechanisms(byte_reader& r, std::vector<std::string_view>& mechanisms) {
+decoded<std::vector<std::string_view>> read_mechanisms(byte_reader& r) {
+  std::vector<std::string_view> mechanisms;
   for (;;) {
     const std::string_view name = r.read_cstring();
     if (!r.ok()) return malformed("AuthenticationSASL mechanism list lacks its terminating empty name");
-    if (name.empty()) return std::nullopt;
+    if (name.empty()) return mechanisms;
     mechanisms.push_back(name);
   }
 }
@@ -45,9 +46,12 @@ decoded<authentication> authentication::decode(const frame& f) {
       if (r.ok()) std::copy(salt.begin(), salt.end(), m.md5_salt.begin());
       break;
     }
-    case auth_code::sasl:
-      if (auto e = read_mechanisms(r, m.mechanisms)) return *e;
+    case auth_code::sasl: {
+      auto mechanisms = read_mechanisms(r);
+      if (!mechanisms) return mechanisms.error();
+      m.mechanisms = std::move(*mechanisms);
       break;
+    }
     case auth_code::gss_continue:
     case auth_code::sasl_continue:
     case auth_code::sasl_final:
@@ -144,7 +148,7 @@ decoded<row_description> row_description::decode(const frame& f) {
 
 void row_description::encode(std::string& out) const {
   message_writer w(out, backend_type::row_description);
-  w.i16(static_cast<std::int16_t>(fields.size()));
+  w.i16(detail::count16(fields.size()));
   for (const field_description& d : fields) {
     w.cstring(d.name).u32(d.table_oid).i16(d.column_attnum).u32(d.type_oid).i16(d.type_size);
     w.i32(d.type_modifier).i16(d.format);
@@ -168,7 +172,7 @@ decoded<data_row> data_row::decode(const frame& f) {
 
 void data_row::encode(std::string& out) const {
   message_writer w(out, backend_type::data_row);
-  w.i16(static_cast<std::int16_t>(columns.size()));
+  w.i16(detail::count16(columns.size()));
   for (const auto& c : columns) {
     if (c) {
       w.i32(static_cast<std::int32_t>(c->size())).bytes(*c);
@@ -255,7 +259,7 @@ decoded<copy_response> copy_response::decode(const frame& f) {
 
 void copy_response::encode(std::string& out, char type) const {
   message_writer w(out, type);
-  w.u8(static_cast<std::uint8_t>(format)).i16(static_cast<std::int16_t>(column_formats.size()));
+  w.u8(static_cast<std::uint8_t>(format)).i16(detail::count16(column_formats.size()));
   for (const std::int16_t c : column_formats) w.i16(c);
 }
 
@@ -272,7 +276,7 @@ decoded<parameter_description> parameter_description::decode(const frame& f) {
 
 void parameter_description::encode(std::string& out) const {
   message_writer w(out, backend_type::parameter_description);
-  w.i16(static_cast<std::int16_t>(types.size()));
+  w.i16(detail::count16(types.size()));
   for (const std::uint32_t t : types) w.u32(t);
 }
 

@@ -77,7 +77,7 @@ decoded<parse> parse::decode(const frame& f) {
 
 void parse::encode(std::string& out) const {
   message_writer w(out, frontend_type::parse);
-  w.cstring(name).cstring(sql).i16(static_cast<std::int16_t>(param_types.size()));
+  w.cstring(name).cstring(sql).i16(detail::count16(param_types.size()));
   for (const std::uint32_t t : param_types) w.u32(t);
 }
 
@@ -97,7 +97,7 @@ decoded<std::vector<std::int16_t>> read_format_codes(byte_reader& r) {
 }
 
 void write_format_codes(message_writer& w, const std::vector<std::int16_t>& formats) {
-  w.i16(static_cast<std::int16_t>(formats.size()));
+  w.i16(detail::count16(formats.size()));
   for (const std::int16_t f : formats) w.i16(f);
 }
 
@@ -137,7 +137,7 @@ void bind::encode(std::string& out) const {
   message_writer w(out, frontend_type::bind);
   w.cstring(portal).cstring(statement);
   write_format_codes(w, param_formats);
-  w.i16(static_cast<std::int16_t>(params.size()));
+  w.i16(detail::count16(params.size()));
   for (const auto& p : params) {
     if (p) {
       w.i32(static_cast<std::int32_t>(p->size())).bytes(*p);
