@@ -2,6 +2,7 @@
 //   serve   --config FILE [--ready-file FILE]   run the gateway
 //   check   --config FILE                       validate a config; file:line:column errors, exit 1
 //   passwd  [--iterations N]                    read a password on stdin, print a SCRAM-SHA-256 verifier
+//   detect                                      PHI detection over JSON Lines cells on stdin
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "gateway/config.hpp"
 #include "gateway/gateway_context.hpp"
 #include "gateway/server.hpp"
+#include "masking/detect_cli.hpp"
 #include "protocol/postgres/auth.hpp"
 
 namespace {
@@ -92,9 +94,13 @@ int main(int argc, char** argv) {
   auto* passwd = app.add_subcommand("passwd", "Read a password on stdin and print a SCRAM-SHA-256 verifier");
   passwd->add_option("--iterations", iterations, "PBKDF2 iterations")->check(CLI::Range(4096, 10'000'000));
 
+  auto* detect = app.add_subcommand(
+      "detect", "Read {\"column\", \"text\"} JSON lines on stdin, write {\"entities\": [...]} lines");
+
   CLI11_PARSE(app, argc, argv);
   if (*serve) return run_serve(config_path, ready_file);
   if (*check) return run_check(config_path);
   if (*passwd) return run_passwd(iterations);
+  if (*detect) return masking::run_detect(std::cin, std::cout, masking::detector_config{});
   return 2;
 }

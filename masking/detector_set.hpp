@@ -1,0 +1,135 @@
+// The compiled PHI detector catalogue.
+//
+// Scanning one cell (block mode) happens in two stages:
+//  1. One Hyperscan database holding every enabled expression (HS_FLAG_SINGLEMATCH, no start offsets; the
+//     bare digit-run expressions share one "\d{5}" trigger). A clean cell pays for this scan and nothing
+//     else.
+//  2. Only for the expressions stage 1 reported, and only when the cheap screen passes (a context word in the
+//     cell or a column hint for context-bound expressions), that expression's own database compiled with
+//     HS_FLAG_SOM_LEFTMOST gives the spans; then edges, validators (Luhn, NPI, DEA, MBI, IBAN, ABA, SSN
+//     rules, calendar), context words near the span and column hints decide what is reported.
+// Overlapping detections are merged so every byte any detector claimed stays covered.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "masking/detector_config.hpp"
+#include "masking/entity_type.hpp"
+#include "masking/hyperscan_handles.hpp"
+#include "masking/match_checks.hpp"
+#include "masking/pattern_spec.hpp"
+#include "masking/text_normalizer.hpp"
+
+namespace phigate::masking {
+
+/// One identifier found in a cell: byte offsets into the original (not normalized) text, end exclusive.
+struct detection {
+  entity_type type = entity_type::unclassified;
+  std::size_t start = 0;
+  std::size_t end = 0;
+  std::uint32_t custom_index = 0;  ///< index into detector_config::custom when type is custom
+  friend bool operator==(const detection&, const detection&) = default;
+};
+
+/// Per-thread state for scanning: the Hyperscan scratch and reusable buffers.
+///
+/// Threading: a scan_context serves one scan at a time. Keep one per worker thread (or per session, since a
+/// session stays on its thread) and pass it to every scan on that thread. The scratch is grown lazily the
+/// first time the context meets a detector_set, so one context can serve the old and the new set across a
+/// reload. Not copyable; movable.
+class scan_context {
+ public:
+  /// A detection before overlaps are settled.
+  struct candidate {
+    detection found;
+    int priority;
+  };
+
+  scan_context() = default;
+  scan_context(scan_context&&) noexcept = default;
+  scan_context& operator=(scan_context&&) noexcept = default;
+
+ private:
+  friend class detector_set;
+  struct raw_match {
+    std::uint32_t id;
+    std::size_t from;
+    std::size_t to;
+  };
+  hs_scratch_ptr scratch_;
+  std::vector<std::uint64_t> sized_for_;  // detector_set generations the scratch fits
+  std::vector<raw_match> raw_;
+  std::vector<candidate> candidates_;
+  std::vector<text_span> addresses_;
+  std::vector<std::uint32_t> hits_;  // stage-1 expressions reported in this cell
+  std::uint32_t current_id_ = 0;     // expression stage 2 is locating
+  std::size_t match_budget_ = 0;
+  bool overflow_ = false;
+  text_normalizer normalizer_;
+  std::string column_;  // the column whose words are cached below
+  bool column_known_ = false;
+  column_words column_words_;
+};
+
+/// An immutable compiled detector set. Share it as std::shared_ptr<const detector_set>; a reload compiles a
+/// new one and swaps the pointer atomically while scans on the old one finish.
+class detector_set {
+ public:
+  struct compile_result {
+    std::shared_ptr<const detector_set> set;  ///< null on error
+    std::string error;                        ///< names the failing detector and Hyperscan's message
+  };
+
+  /// Compiles the enabled built-in detectors and the custom ones. Configuration errors (bad expression,
+  /// unknown validator, empty name) come back in `error`.
+  static compile_result compile(const detector_config& config);
+
+  /// Finds identifiers in one cell. `column_hint` is the column name (may be empty); it stands in for
+  /// context ("a bare nine-digit number in a column called ssn is an SSN"). Detections are sorted by start
+  /// and do not overlap. Never throws on any input; when one cell produces more raw matches than
+  /// max_matches_per_cell the result is a single entity_type::unclassified detection over the whole cell.
+  std::vector<detection> scan(std::string_view text, std::string_view column_hint,
+                              scan_context& context) const;
+
+  /// The label to report for a detection: the type name, or the custom detector's name.
+  std::string_view label(const detection& d) const;
+
+  /// How many expressions the database holds.
+  std::size_t expression_count() const { return specs_.size(); }
+
+  detector_set(const detector_set&) = delete;
+  detector_set& operator=(const detector_set&) = delete;
+
+ private:
+  detector_set() = default;
+  void prepare(scan_context& context) const;
+  bool run_hyperscan(std::string_view text, const column_words& column, scan_context& context) const;
+  bool worth_locating(const pattern_spec& spec, std::string_view text, const column_words& column) const;
+  std::string compile_databases();
+  std::string compile_span_databases();
+  std::string describe(std::size_t spec_index) const;
+  void second_stage(std::string_view text, const column_words& column, scan_context& context,
+                    std::vector<scan_context::candidate>& out) const;
+  bool accept(const pattern_spec& spec, std::string_view text, text_span span, const column_words& column,
+              const std::vector<text_span>& addresses) const;
+  void cell_level(std::string_view text, const column_words& column,
+                  std::vector<scan_context::candidate>& out) const;
+
+  std::vector<pattern_spec> specs_;
+  std::vector<std::string> custom_names_;
+  hs_database_ptr prefilter_;                    // stage 1: all expressions, no start offsets
+  std::vector<hs_database_ptr> span_databases_;  // stage 2: one per expression, leftmost start offsets
+  std::vector<std::vector<std::uint32_t>> trigger_specs_;  // stage-1 expression id -> specs it stands for
+  std::uint64_t generation_ = 0;
+  std::size_t context_window_bytes_ = 40;
+  std::size_t max_matches_per_cell_ = 4096;
+  bool person_enabled_ = true;
+  bool address_enabled_ = true;
+};
+
+}  // namespace phigate::masking
