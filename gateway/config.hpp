@@ -35,7 +35,11 @@ struct client_tls_config {
 };
 
 struct limits_config {
-  std::size_t max_message_bytes = 64u << 20;          ///< larger frames → ErrorResponse 08P01 and close
+  /// A client message larger than this → ErrorResponse 08P01 and close.
+  std::size_t max_message_bytes = 64u << 20;
+  /// A server message larger than this ends the session the same way. Server messages are trusted more,
+  /// but a row must be held whole to be rewritten, so this bounds the gateway's memory per session.
+  std::size_t max_server_message_bytes = 256u << 20;
   std::chrono::milliseconds startup_timeout{10'000};  ///< from accept to ReadyForQuery
   std::chrono::milliseconds idle_timeout{0};  ///< client silent this long while idle → close; 0 = off
   std::chrono::milliseconds upstream_connect_timeout{5'000};

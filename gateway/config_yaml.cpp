@@ -237,7 +237,8 @@ void yaml_loader::load_tls(const entry& e, gateway_config& config) {
 
 void yaml_loader::load_limits(const entry& e, limits_config& limits) {
   const auto f = known_fields(
-      e, {"max_message_bytes", "startup_timeout_ms", "idle_timeout_ms", "upstream_connect_timeout_ms"});
+      e, {"max_message_bytes", "max_server_message_bytes", "startup_timeout_ms", "idle_timeout_ms",
+          "upstream_connect_timeout_ms"});
   const auto number = [&](const char* key, std::uint64_t min,
                           std::uint64_t max) -> std::optional<std::uint64_t> {
     const auto it = f.find(key);
@@ -245,6 +246,8 @@ void yaml_loader::load_limits(const entry& e, limits_config& limits) {
   };
   using std::chrono::milliseconds;
   if (const auto v = number("max_message_bytes", 1, max_message_bytes_limit)) limits.max_message_bytes = *v;
+  if (const auto v = number("max_server_message_bytes", 1, max_message_bytes_limit))
+    limits.max_server_message_bytes = *v;
   if (const auto v = number("startup_timeout_ms", 1, max_timeout_ms))
     limits.startup_timeout = milliseconds(*v);
   if (const auto v = number("idle_timeout_ms", 0, max_timeout_ms)) limits.idle_timeout = milliseconds(*v);

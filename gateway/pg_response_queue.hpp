@@ -33,6 +33,9 @@ struct expected_response {
     sync,                ///< ReadyForQuery
     simple_query,        ///< any number of results, then ReadyForQuery
   };
+  explicit expected_response(kind k, std::string name_ = {}, char close_kind_ = 'S')
+      : what(k), name(std::move(name_)), close_kind(close_kind_) {}
+
   kind what;
   std::string name;  ///< statement or portal name (parse, describe, close)
   char close_kind = 'S';

@@ -12,7 +12,7 @@ pg_session::pg_session(tcp::socket socket, std::shared_ptr<gateway_context> ctx)
       id_(ctx_->next_session_id()),
       client_(std::move(socket)),
       client_reader_(config().limits.max_message_bytes),
-      upstream_reader_(config().limits.max_message_bytes),
+      upstream_reader_(config().limits.max_server_message_bytes),
       watchdog_(client_.socket().get_executor()) {
   error_code ec;
   auto ep = client_.socket().remote_endpoint(ec);
@@ -35,7 +35,7 @@ asio::awaitable<session_end> pg_session::run_phases() {
   if (auto end = co_await authenticate_client()) co_return *end;
   state_ = pg_session_state::connecting;
   if (auto end = co_await connect_upstream()) co_return *end;
-  disarm_watchdog();
+  arm_watchdog(config().limits.idle_timeout, session_end::idle_timeout);  // replaces the startup deadline
   state_ = pg_session_state::ready;
   co_return co_await relay();
 }
@@ -118,18 +118,29 @@ session_end pg_session::frame_error(const decode_error& e, error_code io, bool f
 }
 
 void pg_session::arm_watchdog(std::chrono::milliseconds after, session_end reason) {
-  if (after.count() <= 0) return;
+  if (after.count() <= 0) {
+    disarm_watchdog();
+    return;
+  }
+  watchdog_armed_ = true;
   watchdog_.expires_after(after);
   watchdog_.async_wait([this, reason](error_code ec) {
     // Runs after the session is gone when cancelled by the timer's destructor: touch nothing then.
     if (ec) return;
     watchdog_fired_ = reason;
+    if (reason == session_end::idle_timeout) {
+      // Wake the pending read; the socket stays writable so the client learns why (FATAL 57P05).
+      client_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+      return;
+    }
     client_.close();
     if (upstream_) upstream_->close();
   });
 }
 
 void pg_session::disarm_watchdog() {
+  if (!watchdog_armed_) return;
+  watchdog_armed_ = false;
   watchdog_.cancel();
 }
 

@@ -106,6 +106,7 @@ class pg_session {
   pg::backend_key_data upstream_key_;
 
   asio::steady_timer watchdog_;
+  bool watchdog_armed_ = false;
   std::optional<session_end> watchdog_fired_;
   bool ending_ = false;          ///< the first pump to stop has recorded why; the other adds nothing
   std::string end_detail_;       ///< for the log line

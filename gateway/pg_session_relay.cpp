@@ -38,11 +38,9 @@ asio::awaitable<session_end> pg_session::pump_client() {
       if (!batch.empty()) co_await upstream_->write_all(batch, io);
       batch.clear();
       if (io) co_return end_relay(frame_error({}, io, false), client_);
-      const bool idle = transaction_status_ == 'I' && responses_.empty();
-      if (idle) arm_watchdog(config().limits.idle_timeout, session_end::idle_timeout);
       f = co_await client_reader_.next(client_, frame_reader::phase::typed, io);
-      if (idle) disarm_watchdog();
     }
+    disarm_watchdog();  // the idle clock, if running, stops at the client's next message
     if (!f) co_return end_relay(frame_error(f.error(), io, true), *upstream_);
     auto end = on_client_message(*f, batch);
     if (end || batch.size() >= flush_threshold_bytes) {
@@ -112,7 +110,7 @@ pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::str
         deny_into(d, to_upstream, false);
       } else {
         forward();
-        responses_.push({kind::simple_query});
+        responses_.push(expected_response{kind::simple_query});
       }
       return std::nullopt;
     }
@@ -121,7 +119,7 @@ pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::str
       if (!p) return protocol_violation("client: malformed Parse");
       responses_.statements[std::string(p->name)] = {std::string(p->sql), nullptr};
       forward();
-      responses_.push({kind::parse, std::string(p->name)});
+      responses_.push(expected_response{kind::parse, std::string(p->name)});
       return std::nullopt;
     }
     case pg::frontend_type::bind: {
@@ -134,15 +132,15 @@ pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::str
         if (st->second.shape) portal.shape = apply_result_formats(*st->second.shape, b->result_formats);
       }
       forward();
-      responses_.push({kind::bind, std::string(b->portal)});
+      responses_.push(expected_response{kind::bind, std::string(b->portal)});
       return std::nullopt;
     }
     case pg::frontend_type::describe: {
       auto d = pg::describe::decode(f);
       if (!d) return protocol_violation("client: malformed Describe");
       forward();
-      responses_.push(
-          {d->kind == 'S' ? kind::describe_statement : kind::describe_portal, std::string(d->name)});
+      responses_.push(expected_response{d->kind == 'S' ? kind::describe_statement : kind::describe_portal,
+                                        std::string(d->name)});
       return std::nullopt;
     }
     case pg::frontend_type::execute:
@@ -155,12 +153,12 @@ pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::str
       else
         responses_.portals.erase(std::string(c->name));
       forward();
-      responses_.push({kind::close, std::string(c->name), c->kind});
+      responses_.push(expected_response{kind::close, std::string(c->name), c->kind});
       return std::nullopt;
     }
     case pg::frontend_type::sync:
       forward();
-      responses_.push({kind::sync});
+      responses_.push(expected_response{kind::sync});
       return std::nullopt;
     case pg::frontend_type::flush:
     case pg::frontend_type::copy_data:
@@ -255,6 +253,9 @@ pg_session::maybe_end pg_session::on_server_message(const pg::frame& f, std::str
       transaction_status_ = rfq->status;
       responses_.pop_front();
       forward();
+      // Idle outside a transaction with nothing outstanding: the idle clock starts now.
+      if (transaction_status_ == 'I' && responses_.empty())
+        arm_watchdog(config().limits.idle_timeout, session_end::idle_timeout);
       return std::nullopt;
     }
     case pg::backend_type::copy_out_response: {

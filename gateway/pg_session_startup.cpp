@@ -28,9 +28,25 @@ constexpr std::array allowed_startup_params = {
     std::string_view{"IntervalStyle"},
 };
 
+// PostgreSQL setting names are case-insensitive (libpq sends "datestyle" for PGDATESTYLE).
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) ==
+                                                std::tolower(static_cast<unsigned char>(y)); });
+}
+
 bool is_allowed_param(std::string_view key) {
-  return std::find(allowed_startup_params.begin(), allowed_startup_params.end(), key) !=
-         allowed_startup_params.end();
+  return std::any_of(allowed_startup_params.begin(), allowed_startup_params.end(),
+                     [key](std::string_view allowed) { return iequals(key, allowed); });
+}
+
+// An Authentication message phigate sends: SASL offers SCRAM-SHA-256 only; continue/final carry `data`.
+pg::authentication auth_request(pg::auth_code code, std::string_view data = {}) {
+  pg::authentication a;
+  a.code = code;
+  if (code == pg::auth_code::sasl) a.mechanisms = {pg::scram::mechanism};
+  a.data = as_bytes(data);
+  return a;
 }
 
 }  // namespace
@@ -182,7 +198,7 @@ asio::awaitable<pg_session::maybe_end> pg_session::authenticate_client() {
   pg::scram::server_exchange scram(known ? it->second.verifier
                                          : pg::scram::mock_verifier(identity_.user, ctx_->mock_secret()));
   std::string out;
-  pg::authentication{.code = pg::auth_code::sasl, .mechanisms = {pg::scram::mechanism}}.encode(out);
+  auth_request(pg::auth_code::sasl).encode(out);
   if (!co_await send_client(out)) co_return session_end::client_eof;
 
   maybe_end end;
@@ -196,7 +212,7 @@ asio::awaitable<pg_session::maybe_end> pg_session::authenticate_client() {
   if (step1.result != pg::scram::status::ok)
     co_return co_await refuse(session_end::auth_failed, "08P01", "malformed SCRAM message");
   out.clear();
-  pg::authentication{.code = pg::auth_code::sasl_continue, .data = as_bytes(step1.message)}.encode(out);
+  auth_request(pg::auth_code::sasl_continue, step1.message).encode(out);
   if (!co_await send_client(out)) co_return session_end::client_eof;
 
   auto second = co_await read_client_password_frame(end);
@@ -213,8 +229,8 @@ asio::awaitable<pg_session::maybe_end> pg_session::authenticate_client() {
                               "password authentication failed for user \"" + identity_.user + "\"");
   }
   out.clear();
-  pg::authentication{.code = pg::auth_code::sasl_final, .data = as_bytes(step2.message)}.encode(out);
-  pg::authentication{.code = pg::auth_code::ok}.encode(out);
+  auth_request(pg::auth_code::sasl_final, step2.message).encode(out);
+  auth_request(pg::auth_code::ok).encode(out);
   if (!co_await send_client(out)) co_return session_end::client_eof;
 
   const user_config& user = it->second;
