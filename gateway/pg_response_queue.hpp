@@ -21,6 +21,14 @@ struct result_shape {
   std::string row_description;  ///< whole 'T' message when has_rows
 };
 
+/// The shape of one portal's rows as it becomes known. Shared by the portal, the Describe that asks for it
+/// and every Execute of that binding, so a pipelined Bind/Describe/Execute learns its shape from the answer
+/// to its own Describe even when the portal name is bound again further down the pipeline.
+struct shape_slot {
+  std::shared_ptr<const result_shape> shape;
+  bool describe_pending = false;  ///< a Describe of this binding is on its way to the server
+};
+
 /// What the server owes for one forwarded client message.
 struct expected_response {
   enum class kind {
@@ -41,7 +49,7 @@ struct expected_response {
   char close_kind = 'S';
   bool injected = false;  ///< sent by phigate itself: the client never sees the answer
   std::string denial;     ///< non-empty: the server's error for this entry is replaced by these bytes
-  std::shared_ptr<const result_shape> shape;  ///< execute: the shape of its rows, when known
+  std::shared_ptr<shape_slot> slot;  ///< describe_portal / execute: where the shape of the rows lands
   bool shape_announced = false;
 };
 
@@ -65,10 +73,10 @@ class pg_response_queue {
     std::string statement;
     std::string sql;
     std::vector<std::int16_t> result_formats;
-    std::shared_ptr<const result_shape> shape;  ///< with the Bind's result formats applied
+    std::shared_ptr<shape_slot> slot;  ///< with the Bind's result formats applied, once known
   };
-  std::map<std::string, statement_info> statements;
-  std::map<std::string, portal_info> portals;
+  std::map<std::string, statement_info, std::less<>> statements;
+  std::map<std::string, portal_info, std::less<>> portals;
 
  private:
   std::deque<expected_response> queue_;

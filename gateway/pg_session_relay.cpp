@@ -125,11 +125,14 @@ pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::str
     case pg::frontend_type::bind: {
       auto b = pg::bind::decode(f);
       if (!b) return protocol_violation("client: malformed Bind");
-      auto& portal = responses_.portals[std::string(b->portal)];
-      portal = {std::string(b->statement), {}, b->result_formats, nullptr};
-      if (auto st = responses_.statements.find(portal.statement); st != responses_.statements.end()) {
-        portal.sql = st->second.sql;
-        if (st->second.shape) portal.shape = apply_result_formats(*st->second.shape, b->result_formats);
+      auto portal = responses_.portals.find(b->portal);
+      if (portal == responses_.portals.end())
+        portal = responses_.portals.emplace(std::string(b->portal), pg_response_queue::portal_info{}).first;
+      portal->second = {std::string(b->statement), {}, b->result_formats, std::make_shared<shape_slot>()};
+      if (auto st = responses_.statements.find(b->statement); st != responses_.statements.end()) {
+        portal->second.sql = st->second.sql;
+        if (st->second.shape)
+          portal->second.slot->shape = apply_result_formats(*st->second.shape, b->result_formats);
       }
       forward();
       responses_.push(expected_response{kind::bind, std::string(b->portal)});
@@ -139,8 +142,15 @@ pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::str
       auto d = pg::describe::decode(f);
       if (!d) return protocol_violation("client: malformed Describe");
       forward();
-      responses_.push(expected_response{d->kind == 'S' ? kind::describe_statement : kind::describe_portal,
-                                        std::string(d->name)});
+      expected_response e{d->kind == 'S' ? kind::describe_statement : kind::describe_portal,
+                          std::string(d->name)};
+      if (d->kind == 'P') {
+        if (auto portal = responses_.portals.find(d->name); portal != responses_.portals.end()) {
+          e.slot = portal->second.slot;
+          e.slot->describe_pending = true;
+        }
+      }
+      responses_.push(std::move(e));
       return std::nullopt;
     }
     case pg::frontend_type::execute:
@@ -182,7 +192,7 @@ pg_session::maybe_end pg_session::on_execute(const pg::frame& f, std::string& to
   using kind = expected_response::kind;
   auto e = pg::execute::decode(f);
   if (!e) return protocol_violation("client: malformed Execute");
-  auto portal = responses_.portals.find(std::string(e->portal));
+  auto portal = responses_.portals.find(e->portal);
   if (portal == responses_.portals.end()) {
     // Nothing phigate saw defines this portal, so it cannot judge it: refuse, as the server would.
     deny_into(decision::deny("34000", "portal \"" + std::string(e->portal) + "\" does not exist"),
@@ -194,16 +204,19 @@ pg_session::maybe_end pg_session::on_execute(const pg::frame& f, std::string& to
     deny_into(d, to_upstream, true);
     return std::nullopt;
   }
-  if (!portal->second.shape) {
+  auto& slot = portal->second.slot;
+  if (!slot->shape && !slot->describe_pending) {
     // The rewrite step must know the columns of every row; ask the server, and keep the answer to ourselves.
     pg::describe{'P', e->portal}.encode(to_upstream);
     expected_response probe{kind::describe_portal, std::string(e->portal)};
     probe.injected = true;
+    probe.slot = slot;
+    slot->describe_pending = true;
     responses_.push(std::move(probe));
   }
   to_upstream.append(as_chars(f.whole));
   expected_response exec{kind::execute, std::string(e->portal)};
-  exec.shape = portal->second.shape;
+  exec.slot = slot;
   responses_.push(std::move(exec));
   return std::nullopt;
 }
@@ -304,15 +317,11 @@ pg_session::maybe_end pg_session::on_server_describe_answer(const pg::frame& f, 
   if (answered.what == kind::describe_statement) {
     if (auto st = responses_.statements.find(answered.name); st != responses_.statements.end())
       st->second.shape = shape;
-  } else if (auto p = responses_.portals.find(answered.name); p != responses_.portals.end()) {
-    p->second.shape = shape;
+  } else if (answered.slot) {
+    answered.slot->shape = shape;
+    answered.slot->describe_pending = false;
   }
-  if (answered.injected) {
-    // The Execute that follows is the one we asked on behalf of.
-    if (auto* next = responses_.front(); next && next->what == kind::execute) next->shape = shape;
-    return std::nullopt;
-  }
-  to_client.append(as_chars(f.whole));
+  if (!answered.injected) to_client.append(as_chars(f.whole));
   return std::nullopt;
 }
 
@@ -323,9 +332,9 @@ pg_session::maybe_end pg_session::on_server_rows(const pg::frame& f, std::string
     return protocol_violation("server: DataRow outside a result");
   if (front->what == kind::execute && !front->shape_announced) {
     // Fail closed: rows whose columns phigate cannot name are never forwarded.
-    if (!front->shape || !front->shape->has_rows)
-      return protocol_violation("server: DataRow without a description");
-    auto whole = as_bytes(front->shape->row_description);
+    const result_shape* shape = front->slot ? front->slot->shape.get() : nullptr;
+    if (!shape || !shape->has_rows) return protocol_violation("server: DataRow without a description");
+    auto whole = as_bytes(shape->row_description);
     auto t = pg::split_frame(whole, whole.size());
     auto desc = t ? pg::row_description::decode(*t) : decoded<pg::row_description>(t.error());
     if (!desc) return protocol_violation("internal: stored RowDescription unreadable");
