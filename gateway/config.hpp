@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "masking/transforms.hpp"
 #include "protocol/postgres/auth.hpp"
 
 namespace phigate {
@@ -68,6 +69,15 @@ struct user_config {
   std::string role;  ///< key into gateway_config::roles
 };
 
+/// The `masking:` section: content-scan masking of every result. Absent section → no masking.
+struct masking_config {
+  bool enabled = true;
+  /// Transforms per entity type; the key comes from key_env or key_file (at least 16 bytes) and is required
+  /// when any transform is pseudonym or hash.
+  masking::masking_rules rules;
+  std::vector<std::string> unmasked_groups;  ///< people in any of these groups see clear values
+};
+
 struct gateway_config {
   std::string source_path;  ///< file it was loaded from
   listen_config listen_postgres;
@@ -77,6 +87,9 @@ struct gateway_config {
   upstream_config upstream;
   std::map<std::string, role_config> roles;
   std::map<std::string, user_config> users;
+  std::optional<masking_config> masking;
+  /// `policy_file:` resolved against the config file's directory; "" = no policy (every statement allowed).
+  std::string policy_file;
   std::string log_level = "info";
 };
 

@@ -20,6 +20,8 @@ using namespace config_detail;
 constexpr std::uint64_t max_workers = 1024;
 constexpr std::uint64_t max_message_bytes_limit = 1u << 30;  // PostgreSQL's MaxAllocSize is 1 GB - 1
 constexpr std::uint64_t max_timeout_ms = 2'147'483'647;      // what fits an int, like PostgreSQL's GUCs
+constexpr std::size_t min_masking_key_bytes = 16;  // 128 bits: below that a pseudonym key is guessable
+constexpr std::uint64_t max_partial_keep = 64;
 
 /// One `key: value` of a mapping. Errors about the value point at it, or at the key when the value is empty
 /// (yaml-cpp places an empty value at the start of the next line, which would confuse the reader).
@@ -84,6 +86,10 @@ class yaml_loader {
   void load_user(const entry& e, user_config& user);
   std::optional<pg::scram::verifier> verifier_value(const entry& e);
   void load_log(const entry& e, gateway_config& config);
+  void load_masking(const entry& e, gateway_config& config);
+  void load_masking_key(const entry& e, const std::map<std::string, entry>& f, masking_config& masking);
+  void load_masking_transforms(const entry& e, masking::masking_rules& rules);
+  std::optional<masking::transform_kind> transform_value(const entry& e);
 
   std::string file_;
   std::filesystem::path base_dir_;
@@ -236,9 +242,8 @@ void yaml_loader::load_tls(const entry& e, gateway_config& config) {
 }
 
 void yaml_loader::load_limits(const entry& e, limits_config& limits) {
-  const auto f = known_fields(
-      e, {"max_message_bytes", "max_server_message_bytes", "startup_timeout_ms", "idle_timeout_ms",
-          "upstream_connect_timeout_ms"});
+  const auto f = known_fields(e, {"max_message_bytes", "max_server_message_bytes", "startup_timeout_ms",
+                                  "idle_timeout_ms", "upstream_connect_timeout_ms"});
   const auto number = [&](const char* key, std::uint64_t min,
                           std::uint64_t max) -> std::optional<std::uint64_t> {
     const auto it = f.find(key);
@@ -381,6 +386,81 @@ void yaml_loader::load_log(const entry& e, gateway_config& config) {
   if (level) config.log_level = *level;
 }
 
+void yaml_loader::load_masking(const entry& e, gateway_config& config) {
+  const auto f = known_fields(e, {"enabled", "key_env", "key_file", "key_id", "default_transform",
+                                  "transforms", "partial_keep", "hash_hex_chars", "unmasked_groups"});
+  if (!e.value.IsMap()) return;
+  masking_config masking;
+  if (const auto it = f.find("enabled"); it != f.end())
+    masking.enabled = bool_value(it->second).value_or(true);
+  auto& rules = masking.rules;
+  if (const auto it = f.find("default_transform"); it != f.end())
+    rules.default_transform = transform_value(it->second).value_or(rules.default_transform);
+  if (const auto it = f.find("transforms"); it != f.end()) load_masking_transforms(it->second, rules);
+  if (const auto it = f.find("partial_keep"); it != f.end())
+    rules.partial_keep = unsigned_value(it->second, 0, max_partial_keep).value_or(rules.partial_keep);
+  if (const auto it = f.find("hash_hex_chars"); it != f.end())
+    rules.hash_hex_chars = unsigned_value(it->second, 1, 64).value_or(rules.hash_hex_chars);
+  if (const auto it = f.find("unmasked_groups"); it != f.end())
+    masking.unmasked_groups = string_list(it->second).value_or(std::vector<std::string>{});
+  load_masking_key(e, f, masking);
+  config.masking = std::move(masking);
+}
+
+void yaml_loader::load_masking_key(const entry& e, const std::map<std::string, entry>& f,
+                                   masking_config& masking) {
+  const auto env = f.find("key_env");
+  const auto file = f.find("key_file");
+  if (env != f.end() && file != f.end())
+    return error(file->second.key_mark, e.path + ": give key_env or key_file, not both");
+  const entry* source = env != f.end() ? &env->second : file != f.end() ? &file->second : nullptr;
+  if (!source) {
+    if (masking.rules.needs_key())
+      error(e.key_mark, e.path + ": the pseudonym and hash transforms need a key: set key_env or key_file");
+    if (const auto id = f.find("key_id"); id != f.end())
+      error(id->second, "key_id without key_env or key_file");
+    return;
+  }
+  const auto bytes = role_password(env != f.end() ? source : nullptr, file != f.end() ? source : nullptr);
+  if (!bytes) return;
+  // Never echo the key; its length is enough to act on.
+  if (bytes->size() < min_masking_key_bytes) {
+    return error(*source, "the key must be at least " + std::to_string(min_masking_key_bytes) +
+                              " bytes, got " + std::to_string(bytes->size()));
+  }
+  masking::masking_key key{"default", *bytes};
+  if (const auto id = f.find("key_id"); id != f.end()) key.id = string_value(id->second).value_or(key.id);
+  masking.rules.key = std::move(key);
+}
+
+void yaml_loader::load_masking_transforms(const entry& e, masking::masking_rules& rules) {
+  std::vector<std::string_view> names;
+  for (int t = 0; t <= static_cast<int>(masking::entity_type::unclassified); ++t)
+    names.push_back(masking::to_string(static_cast<masking::entity_type>(t)));
+  for (const auto& [name, rule] : fields(e, nullptr)) {
+    const auto type = masking::parse_entity_type(name);
+    if (!type) {
+      std::string message = "unknown entity type '" + name + "' in " + e.path;
+      if (const auto guess = closest_name(name, names))
+        message += " (did you mean '" + std::string(*guess) + "'?)";
+      error(rule.key_mark, message);
+      continue;
+    }
+    if (const auto kind = transform_value(rule)) rules.per_type[*type] = *kind;
+  }
+}
+
+std::optional<masking::transform_kind> yaml_loader::transform_value(const entry& e) {
+  const auto text = string_value(e);
+  if (!text) return std::nullopt;
+  const auto kind = masking::parse_transform_kind(*text);
+  if (!kind) {
+    error(e, "unknown transform '" + *text +
+                 "' (expected redact, partial, pseudonym, hash, null, safe_harbor_date or zip3)");
+  }
+  return kind;
+}
+
 gateway_config yaml_loader::load(const YAML::Node& root) {
   gateway_config config;
   const entry top{YAML::Mark::null_mark(), root, ""};
@@ -389,8 +469,8 @@ gateway_config yaml_loader::load(const YAML::Node& root) {
           "expected a mapping at the top level, got " + std::string(type_name(root)));
     return config;
   }
-  const auto f =
-      known_fields(top, {"listen", "workers", "tls", "limits", "upstream", "roles", "users", "log"});
+  const auto f = known_fields(top, {"listen", "workers", "tls", "limits", "upstream", "roles", "users",
+                                    "masking", "policy_file", "log"});
   const auto section = [&](const char* key, const auto& load_section) {
     if (const auto it = f.find(key); it != f.end()) load_section(it->second);
   };
@@ -403,6 +483,8 @@ gateway_config yaml_loader::load(const YAML::Node& root) {
   section("upstream", [&](const entry& e) { load_upstream(e, config.upstream); });
   section("roles", [&](const entry& e) { load_roles(e, config); });
   section("users", [&](const entry& e) { load_users(e, config); });
+  section("masking", [&](const entry& e) { load_masking(e, config); });
+  section("policy_file", [&](const entry& e) { config.policy_file = readable_path(e).value_or(""); });
   section("log", [&](const entry& e) { load_log(e, config); });
   for (const auto& [role_entry, name] : user_roles_) {
     if (!role_names_.contains(name))

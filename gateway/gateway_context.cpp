@@ -1,6 +1,10 @@
 #include "gateway/gateway_context.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "gateway/pg_masking_rewriter.hpp"
+#include "gateway/policy_gate.hpp"
 
 #include "protocol/postgres/auth.hpp"
 
@@ -37,6 +41,15 @@ std::shared_ptr<ssl::context> make_upstream_tls(const upstream_config& up) {
   return ctx;
 }
 
+std::shared_ptr<const masking::cell_masker> make_masker(const std::shared_ptr<const gateway_config>& config) {
+  if (!config->masking || !config->masking->enabled) return nullptr;
+  auto compiled = masking::detector_set::compile(masking::detector_config{});
+  if (!compiled.set) throw std::runtime_error("masking detectors: " + compiled.error);
+  // The rules live inside the config; the aliasing pointer keeps the whole config alive with them.
+  std::shared_ptr<const masking::masking_rules> rules(config, &config->masking->rules);
+  return std::make_shared<const masking::cell_masker>(std::move(compiled.set), std::move(rules));
+}
+
 }  // namespace
 
 gateway_snapshot make_snapshot(std::shared_ptr<const gateway_config> config) {
@@ -44,6 +57,8 @@ gateway_snapshot make_snapshot(std::shared_ptr<const gateway_config> config) {
   if (config->tls) s.client_tls = make_client_tls(*config->tls);
   if (config->upstream.tls != upstream_tls_mode::disable)
     s.upstream_tls = make_upstream_tls(config->upstream);
+  s.masker = make_masker(config);
+  s.policy = load_gateway_policy(*config);
   s.config = std::move(config);
   return s;
 }
@@ -63,12 +78,22 @@ void gateway_context::replace_snapshot(gateway_snapshot snapshot) {
   snapshot_ = std::move(next);
 }
 
-std::unique_ptr<statement_gate> gateway_context::make_gate(const session_identity&) const {
-  return std::make_unique<allow_all_gate>();
+std::unique_ptr<statement_gate> gateway_context::make_gate(const gateway_snapshot& snap,
+                                                           const session_identity& who) {
+  auto policy = snap.policy;
+  if (!policy) return std::make_unique<allow_all_gate>();
+  return std::make_unique<policy_gate>(std::move(policy), who);
 }
 
-std::unique_ptr<row_rewriter> gateway_context::make_rewriter(const session_identity&) const {
-  return std::make_unique<identity_rewriter>();
+std::unique_ptr<row_rewriter> gateway_context::make_rewriter(const gateway_snapshot& snap,
+                                                             const session_identity& who) {
+  if (!snap.masker) return std::make_unique<identity_rewriter>();
+  const auto& unmasked = snap.config->masking->unmasked_groups;
+  const bool sees_clear = std::any_of(who.groups.begin(), who.groups.end(), [&](const std::string& group) {
+    return std::find(unmasked.begin(), unmasked.end(), group) != unmasked.end();
+  });
+  if (sees_clear) return std::make_unique<identity_rewriter>();
+  return std::make_unique<pg_masking_rewriter>(snap.masker);
 }
 
 }  // namespace phigate

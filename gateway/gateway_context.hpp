@@ -12,6 +12,8 @@
 #include "gateway/cancel_registry.hpp"
 #include "gateway/config.hpp"
 #include "gateway/seams.hpp"
+#include "masking/cell_masker.hpp"
+#include "policy/policy_model.hpp"
 
 namespace phigate {
 
@@ -20,9 +22,15 @@ struct gateway_snapshot {
   std::shared_ptr<const gateway_config> config;
   std::shared_ptr<boost::asio::ssl::context> client_tls;    ///< null when client TLS is off
   std::shared_ptr<boost::asio::ssl::context> upstream_tls;  ///< null when upstream tls is disable
+  /// The compiled detectors and the masking rules (null when masking is absent or off). Compiling takes a
+  /// noticeable fraction of a second, so it happens once per snapshot, never per session.
+  std::shared_ptr<const masking::cell_masker> masker;
+  /// The loaded policy file (null when the config names none: every statement is allowed).
+  std::shared_ptr<const policy::policy_model> policy;
 };
 
-/// Builds the TLS contexts for a config; throws std::runtime_error with a readable reason.
+/// Builds the TLS contexts and the masking detectors for a config; throws std::runtime_error with a readable
+/// reason.
 gateway_snapshot make_snapshot(std::shared_ptr<const gateway_config> config);
 
 class gateway_context {
@@ -37,8 +45,10 @@ class gateway_context {
   const std::string& mock_secret() const noexcept { return mock_secret_; }
   std::uint64_t next_session_id() noexcept { return ++session_counter_; }
 
-  std::unique_ptr<statement_gate> make_gate(const session_identity& who) const;
-  std::unique_ptr<row_rewriter> make_rewriter(const session_identity& who) const;
+  /// The decide and rewrite steps for one session, from the snapshot the session started with.
+  static std::unique_ptr<statement_gate> make_gate(const gateway_snapshot& snap, const session_identity& who);
+  static std::unique_ptr<row_rewriter> make_rewriter(const gateway_snapshot& snap,
+                                                     const session_identity& who);
 
  private:
   mutable std::mutex mutex_;

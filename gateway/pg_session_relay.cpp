@@ -117,6 +117,14 @@ pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::str
     case pg::frontend_type::parse: {
       auto p = pg::parse::decode(f);
       if (!p) return protocol_violation("client: malformed Parse");
+      // Judged at Parse as well as at Execute: planning at Bind can already evaluate functions, so a
+      // statement the policy refuses never reaches the server at all. Execute judges again, because the
+      // session's state (search_path, role) may have changed in between.
+      auto d = gate_->decide(identity_, {statement_request::protocol::extended, p->sql, nullptr});
+      if (d.what == decision::verdict::deny) {
+        deny_into(d, to_upstream, true);
+        return std::nullopt;
+      }
       responses_.statements[std::string(p->name)] = {std::string(p->sql), nullptr};
       forward();
       responses_.push(expected_response{kind::parse, std::string(p->name)});

@@ -30,9 +30,9 @@ constexpr std::array allowed_startup_params = {
 
 // PostgreSQL setting names are case-insensitive (libpq sends "datestyle" for PGDATESTYLE).
 bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) ==
-                                                std::tolower(static_cast<unsigned char>(y)); });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
 }
 
 bool is_allowed_param(std::string_view key) {

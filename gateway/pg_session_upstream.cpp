@@ -20,8 +20,8 @@ asio::awaitable<pg_session::maybe_end> pg_session::connect_upstream() {
   if (auto end = co_await open_upstream_socket()) co_return end;
   if (auto end = co_await negotiate_upstream_tls()) co_return end;
   if (auto end = co_await authenticate_upstream()) co_return end;
-  gate_ = ctx_->make_gate(identity_);
-  rewriter_ = ctx_->make_rewriter(identity_);
+  gate_ = gateway_context::make_gate(*snapshot_, identity_);
+  rewriter_ = gateway_context::make_rewriter(*snapshot_, identity_);
   co_return co_await relay_upstream_startup();
 }
 

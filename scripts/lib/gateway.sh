@@ -21,6 +21,8 @@ phigate_write_config() {
     _phigate_config_head "$port" "$upstream_port" "$certs"
     _phigate_config_roles
     _phigate_config_users "$bin"
+    printf 'policy_file: %s\n' "$(_yaml_quote "$PHIGATE_ROOT/scripts/demo-policy.yaml")"
+    _phigate_config_masking
     printf 'log: { level: info }\n'
   )"
   install -m 0600 /dev/null "$file"
@@ -43,6 +45,19 @@ workers: 0
 tls: { cert_file: $(_yaml_quote "$certs/server.crt"), key_file: $(_yaml_quote "$certs/server.key"), required: false }
 limits: { max_message_bytes: 67108864, startup_timeout_ms: 10000, idle_timeout_ms: 0 }
 upstream: { host: 127.0.0.1, port: $upstream_port, tls: prefer, ca_file: $(_yaml_quote "$certs/ca.crt") }
+YAML
+}
+
+# Everyone sees masked PHI except the dba group; the pseudonym key comes from secrets.env.
+_phigate_config_masking() {
+  cat <<YAML
+masking:
+  key_env: PHIGATE_MASKING_KEY
+  key_id: demo-1
+  default_transform: redact
+  transforms: { SSN: partial, PHONE: partial, CREDIT_CARD: partial, EMAIL: pseudonym, PERSON: pseudonym,
+                MRN: pseudonym, DATE: safe_harbor_date, ZIP: zip3 }
+  unmasked_groups: [dba]
 YAML
 }
 

@@ -47,6 +47,7 @@ _state_secret_vars() {
   local role person
   for role in "${PHIGATE_UPSTREAM_ROLES[@]}"; do pg_role_password_var "$role"; done
   for person in "${PHIGATE_DEMO_PEOPLE[@]}"; do phigate_person_password_var "$person"; done
+  echo PHIGATE_MASKING_KEY
 }
 
 # state_load FILE: exports every KEY=VALUE line of FILE.

@@ -379,3 +379,95 @@ TEST_CASE("config text helpers parse addresses and suggest names", "[config]") {
     CHECK(parse_upstream_tls_mode(to_string(mode)) == mode);
   }
 }
+
+TEST_CASE("a masking section loads its rules, key and unmasked groups", "[config][masking]") {
+  using phigate::masking::entity_type;
+  using phigate::masking::transform_kind;
+  temp_dir dir;
+  ::setenv("PHIGATE_CONFIG_TEST_MASKING_KEY", "0123456789abcdef-key", 1);
+  const auto c = load_config(dir.write("phigate.yaml", R"(masking:
+  key_env: PHIGATE_CONFIG_TEST_MASKING_KEY
+  key_id: k1
+  default_transform: redact
+  transforms: { SSN: partial, email: pseudonym, DATE: safe_harbor_date, ZIP: zip3, PHONE: hash }
+  partial_keep: 2
+  hash_hex_chars: 12
+  unmasked_groups: [dba]
+)"));
+  ::unsetenv("PHIGATE_CONFIG_TEST_MASKING_KEY");
+  REQUIRE(c.masking);
+  CHECK(c.masking->enabled);
+  const auto& rules = c.masking->rules;
+  CHECK(rules.default_transform == transform_kind::redact);
+  CHECK(rules.per_type ==
+        std::map<entity_type, transform_kind>{{entity_type::ssn, transform_kind::partial},
+                                              {entity_type::email, transform_kind::pseudonym},
+                                              {entity_type::date, transform_kind::safe_harbor_date},
+                                              {entity_type::zip, transform_kind::zip3},
+                                              {entity_type::phone, transform_kind::hash}});
+  CHECK(rules.partial_keep == 2);
+  CHECK(rules.hash_hex_chars == 12);
+  REQUIRE(rules.key);
+  CHECK(rules.key->id == "k1");
+  CHECK(rules.key->bytes == "0123456789abcdef-key");
+  CHECK(c.masking->unmasked_groups == std::vector<std::string>{"dba"});
+}
+
+TEST_CASE("masking is off without the section and on by default with it", "[config][masking]") {
+  temp_dir dir;
+  CHECK_FALSE(load_config(dir.write("a.yaml", "users: {}\n")).masking);
+  const auto c = load_config(dir.write("b.yaml", "masking: {}\n"));
+  REQUIRE(c.masking);
+  CHECK(c.masking->enabled);
+  CHECK(c.masking->rules.default_transform == phigate::masking::transform_kind::redact);
+  CHECK(c.masking->rules.partial_keep == 4);
+  CHECK(c.masking->rules.hash_hex_chars == 16);
+  CHECK_FALSE(c.masking->rules.key);
+  CHECK(c.masking->unmasked_groups.empty());
+  CHECK_FALSE(load_config(dir.write("c.yaml", "masking:\n  enabled: false\n")).masking->enabled);
+}
+
+TEST_CASE("a masking key comes from a file and is never shorter than 16 bytes", "[config][masking]") {
+  temp_dir dir;
+  dir.write("masking.key", "a-file-key-of-32-bytes-0123456789\n");
+  const auto c = load_config(
+      dir.write("phigate.yaml", "masking:\n  key_file: masking.key\n  default_transform: hash\n"));
+  REQUIRE(c.masking->rules.key);
+  CHECK(c.masking->rules.key->bytes == "a-file-key-of-32-bytes-0123456789");
+  CHECK(c.masking->rules.key->id == "default");
+  dir.write("short.key", "short");
+  const auto errors = errors_for(dir, "masking:\n  key_file: short.key\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].line == 2);
+  CHECK(errors[0].column == 13);
+  CHECK(errors[0].message == "masking.key_file: the key must be at least 16 bytes, got 5");
+}
+
+TEST_CASE("masking mistakes are errors at their place", "[config][masking]") {
+  CHECK(only_error("masking:\n  transforms: {SSN: pseudonym}\n") ==
+        "1:1: masking: the pseudonym and hash transforms need a key: set key_env or key_file");
+  CHECK(only_error("masking:\n  default_transform: hash\n") ==
+        "1:1: masking: the pseudonym and hash transforms need a key: set key_env or key_file");
+  CHECK(only_error("masking:\n  default_transform: scramble\n") ==
+        "2:22: masking.default_transform: unknown transform 'scramble' (expected redact, partial, pseudonym, "
+        "hash, "
+        "null, safe_harbor_date or zip3)");
+  CHECK(only_error("masking:\n  transforms:\n    SNN: partial\n") ==
+        "3:5: unknown entity type 'SNN' in masking.transforms (did you mean 'SSN'?)");
+  CHECK(only_error("masking:\n  transforms: [SSN]\n") ==
+        "2:15: masking.transforms: expected a mapping, got a list");
+  CHECK(only_error("masking:\n  partial_keep: 65\n") ==
+        "2:17: masking.partial_keep: 65 is out of range 0..64");
+  CHECK(only_error("masking:\n  hash_hex_chars: 0\n") ==
+        "2:19: masking.hash_hex_chars: 0 is out of range 1..64");
+  CHECK(only_error("masking:\n  unmasked_groups: dba\n") ==
+        "2:20: masking.unmasked_groups: expected a list, got a scalar");
+  CHECK(only_error("masking:\n  key_env: A\n  key_file: b\n") ==
+        "3:3: masking: give key_env or key_file, not both");
+  CHECK(only_error("masking:\n  key_id: k1\n") == "2:11: masking.key_id: key_id without key_env or key_file");
+  CHECK(only_error("masking:\n  enabeld: true\n") ==
+        "2:3: unknown key 'enabeld' in masking (did you mean 'enabled'?)");
+  ::unsetenv("PHIGATE_CONFIG_TEST_UNSET");
+  CHECK(only_error("masking:\n  key_env: PHIGATE_CONFIG_TEST_UNSET\n") ==
+        "2:12: masking.key_env: environment variable PHIGATE_CONFIG_TEST_UNSET is not set");
+}

@@ -265,5 +265,6 @@ TEST_CASE("empty and clean cells produce no detections", "[masking]") {
   scan_context context;
   CHECK(set->scan("", "notes", context).empty());
   CHECK(set->scan("no identifiers in this sentence", "notes", context).empty());
-  CHECK(set->scan(std::string("\xFF\xFE\x00 broken utf8", 17), "notes", context).empty());
+  static constexpr char broken[] = "\xFF\xFE\x00 broken utf8";
+  CHECK(set->scan(std::string(broken, sizeof broken - 1), "notes", context).empty());
 }

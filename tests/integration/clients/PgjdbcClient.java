@@ -1,10 +1,11 @@
 // Integration client: drives pgjdbc features through a PostgreSQL endpoint and checks the results.
 //
 // Usage: java -cp <dir>:/usr/share/java/postgresql.jar PgjdbcClient <mode> <jdbc url> <user> <password>
-// Modes: prepared, batch, errors, metadata, cancel.
+// Modes: prepared, batch, errors, metadata, cancel, masked.
 //
 // Prints one "PASS <check>" line per verified check and, for metadata, "COLUMN <name> <type>" lines that the
-// test compares between endpoints. A mismatch prints "FAIL <check>: expected X, got Y" and exits 1; an
+// test compares between endpoints; masked prints one "ROW" line per patient row (tab-separated values as the
+// driver decoded them) for the test to compare with the upstream's answer. A mismatch prints "FAIL <check>: expected X, got Y" and exits 1; an
 // unexpected exception exits 3.
 
 import java.math.BigDecimal;
@@ -242,6 +243,35 @@ public final class PgjdbcClient {
     }
   }
 
+  // Reads patient rows with binary transfer on (int4/int8 columns arrive binary, text columns as text) through
+  // a named prepared statement executed twice, so both the described and the re-used statement paths run.
+  private void runMasked(Connection conn) throws SQLException {
+    String sql = "SELECT id, ssn, email, notes, CAST(replace(ssn, '-', '') AS int) AS ssn_int, "
+        + "CAST(replace(ssn, '-', '') AS bigint) AS ssn_bigint FROM patients WHERE id <= ? ORDER BY id";
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      for (int round = 0; round < 2; ++round) {
+        ps.setInt(1, 30);
+        int rows = 0;
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            ++rows;
+            int ssnInt = rs.getInt("ssn_int");
+            boolean intNull = rs.wasNull();
+            long ssnBigint = rs.getLong("ssn_bigint");
+            boolean bigintNull = rs.wasNull();
+            if (round == 1) {
+              System.out.println("ROW " + rs.getInt("id") + "\t" + rs.getString("ssn") + "\t"
+                  + rs.getString("email") + "\t" + rs.getString("notes") + "\t"
+                  + (intNull ? "NULL" : Integer.toString(ssnInt)) + "\t"
+                  + (bigintNull ? "NULL" : Long.toString(ssnBigint)));
+            }
+          }
+        }
+        check("masked round " + round + " rows", 30, rows);
+      }
+    }
+  }
+
   public static void main(String[] args) {
     if (args.length != 4) {
       System.err.println("usage: PgjdbcClient <mode> <jdbc url> <user> <password>");
@@ -255,6 +285,7 @@ public final class PgjdbcClient {
         case "metadata" -> client.runMetadata(conn);
         case "errors" -> client.runErrors(conn);
         case "cancel" -> client.runCancel(conn);
+        case "masked" -> client.runMasked(conn);
         default -> {
           System.err.println("unknown mode: " + args[0]);
           System.exit(EXIT_USAGE);

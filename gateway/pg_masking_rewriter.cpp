@@ -1,0 +1,352 @@
+#include "gateway/pg_masking_rewriter.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+#include <limits>
+#include <optional>
+
+namespace phigate {
+namespace {
+
+using masking::mask_options;
+using masking::mask_result;
+using masking::transform_kind;
+
+namespace oid {
+constexpr std::uint32_t name = 19, int8 = 20, int2 = 21, int4 = 23, text = 25, oid = 26, json = 114,
+                        float4 = 700, float8 = 701, unknown = 705, bpchar = 1042, varchar = 1043, date = 1082,
+                        timestamp = 1114, timestamptz = 1184, numeric = 1700, jsonb = 3802;
+}
+
+// "PGCOPY\n\377\r\n\0": the signature that opens a binary COPY stream (see the COPY reference page).
+constexpr std::string_view binary_copy_signature{"PGCOPY\n\377\r\n\0", 11};
+constexpr std::uint8_t jsonb_binary_version = 1;
+
+bool is_text_like(std::uint32_t type) {
+  switch (type) {
+    case oid::text:
+    case oid::varchar:
+    case oid::bpchar:
+    case oid::name:
+    case oid::json:
+    case oid::jsonb:
+    case oid::unknown:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Bytes of a binary integer column, or 0 for other types.
+std::size_t binary_integer_width(std::uint32_t type) {
+  switch (type) {
+    case oid::int2:
+      return 2;
+    case oid::int4:
+    case oid::oid:
+      return 4;
+    case oid::int8:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+bool is_shape_checked(std::uint32_t type) {
+  return type == oid::numeric || type == oid::float4 || type == oid::float8;
+}
+
+bool is_json(std::uint32_t type) {
+  return type == oid::json || type == oid::jsonb;
+}
+
+// A replacement inside a JSON string stays JSON (transforms write no quote or backslash); one over a bare
+// JSON number does not ("[SSN]"), and then the value is not JSON any more.
+bool is_json_text(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::parse(text, ec);
+  return !ec;
+}
+
+bool is_date_like(std::uint32_t type) {
+  return type == oid::date || type == oid::timestamp || type == oid::timestamptz;
+}
+
+// True when `masked` has the same length as `original`, digits where it had digits, and every other byte
+// unchanged: then a value of a numeric or ISO date type is still one.
+bool same_shape(std::string_view original, std::string_view masked) {
+  if (original.size() != masked.size()) return false;
+  for (std::size_t i = 0; i < original.size(); ++i) {
+    const bool digit = original[i] >= '0' && original[i] <= '9';
+    const bool masked_digit = masked[i] >= '0' && masked[i] <= '9';
+    if (digit != masked_digit || (!digit && original[i] != masked[i])) return false;
+  }
+  return true;
+}
+
+// The value of a decimal integer that fits a column of `type` (int2, int4, int8; oid is unsigned 32-bit).
+std::optional<std::int64_t> fitting_integer(std::string_view text, std::uint32_t type) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  std::int64_t low = std::numeric_limits<std::int64_t>::min(),
+               high = std::numeric_limits<std::int64_t>::max();
+  if (type == oid::int2)
+    low = std::numeric_limits<std::int16_t>::min(), high = std::numeric_limits<std::int16_t>::max();
+  if (type == oid::int4)
+    low = std::numeric_limits<std::int32_t>::min(), high = std::numeric_limits<std::int32_t>::max();
+  if (type == oid::oid) low = 0, high = std::numeric_limits<std::uint32_t>::max();
+  if (value < low || value > high) return std::nullopt;
+  return value;
+}
+
+std::int64_t read_binary_integer(std::string_view bytes, std::uint32_t type) {
+  std::uint64_t raw = 0;
+  for (char c : bytes) raw = (raw << 8) | static_cast<unsigned char>(c);
+  if (type == oid::oid) return static_cast<std::int64_t>(raw);
+  const unsigned bits = static_cast<unsigned>(bytes.size() * 8);
+  if (bits < 64 && (raw >> (bits - 1)) != 0) raw |= ~std::uint64_t{0} << bits;  // sign-extend
+  return static_cast<std::int64_t>(raw);
+}
+
+std::string write_binary_integer(std::int64_t value, std::size_t width) {
+  std::string out(width, '\0');
+  auto raw = static_cast<std::uint64_t>(value);
+  for (std::size_t i = width; i-- > 0; raw >>= 8) out[i] = static_cast<char>(raw & 0xFF);
+  return out;
+}
+
+void append_i16(std::string& out, std::int16_t v) {
+  out.push_back(static_cast<char>((v >> 8) & 0xFF));
+  out.push_back(static_cast<char>(v & 0xFF));
+}
+
+void append_i32(std::string& out, std::int32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+
+}  // namespace
+
+pg_masking_rewriter::pg_masking_rewriter(std::shared_ptr<const masking::cell_masker> masker)
+    : masker_(std::move(masker)) {}
+
+void pg_masking_rewriter::on_row_description(const pg::row_description& shape) {
+  columns_.clear();
+  columns_.reserve(shape.fields.size());
+  for (const auto& field : shape.fields)
+    columns_.push_back({std::string(field.name), field.type_oid, field.format});
+}
+
+mask_result pg_masking_rewriter::scan(std::string_view text, std::string_view hint,
+                                      const mask_options& options) {
+  // One scan context per worker thread: a session stays on its thread, so scans never run concurrently on it.
+  thread_local masking::scan_context context;
+  mask_result result = masker_->mask(text, hint, context, options);
+  if (result.changed) count(result);
+  return result;
+}
+
+void pg_masking_rewriter::count(const mask_result& result) {
+  for (const auto& [label, n] : result.counts) ++masked_counts_[label];
+}
+
+bool pg_masking_rewriter::rewrite_data_row(const pg::frame& row, std::string& out) {
+  auto decoded = pg::data_row::decode(row);
+  if (!decoded) {
+    // Fail closed: a row phigate cannot read is sent as a row of NULLs, never as it came.
+    pg::data_row nulls;
+    nulls.columns.resize(columns_.size());
+    nulls.encode(out);
+    ++masked_counts_["UNREADABLE_ROW"];
+    return true;
+  }
+  std::vector<std::string> storage;
+  storage.reserve(decoded->columns.size());  // spans below point into these strings: no reallocation
+  bool changed = false;
+  for (std::size_t i = 0; i < decoded->columns.size(); ++i) {
+    auto& cell = decoded->columns[i];
+    if (!cell) continue;
+    // Rows wider than their description are scanned as text of an unknown type: NULL on any detection.
+    static const column undescribed{};
+    const column& col = i < columns_.size() ? columns_[i] : undescribed;
+    cell_outcome outcome = mask_cell(col, as_chars(*cell));
+    if (outcome.what == cell_outcome::kind::unchanged) continue;
+    changed = true;
+    if (outcome.what == cell_outcome::kind::null) {
+      cell.reset();
+    } else {
+      storage.push_back(std::move(outcome.bytes));
+      cell = as_bytes(storage.back());
+    }
+  }
+  if (!changed) return false;
+  decoded->encode(out);
+  return true;
+}
+
+pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_cell(const column& col, std::string_view bytes) {
+  if (col.format == 0) return mask_text_format(col, bytes);
+  if (col.type_oid == oid::jsonb) {
+    // Binary jsonb is a version byte followed by the JSON text.
+    if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != jsonb_binary_version)
+      return {cell_outcome::kind::null, {}};
+    cell_outcome inner = mask_text_format({col.name, oid::json, 0}, bytes.substr(1));
+    if (inner.what == cell_outcome::kind::replaced)
+      inner.bytes.insert(0, 1, static_cast<char>(jsonb_binary_version));
+    return inner;
+  }
+  if (is_text_like(col.type_oid)) return mask_text_format(col, bytes);  // same bytes in both formats
+  if (binary_integer_width(col.type_oid) != 0) return mask_binary_integer(col, bytes);
+  // Any other binary value (date, numeric, uuid, bytea, enum and citext labels, whose OIDs vary per
+  // database) is scanned as raw bytes: a fixed-width binary number almost never reads as an identifier, and
+  // a value that does is sent as NULL, which every type accepts.
+  if (scan(bytes, col.name, {}).changed) return {cell_outcome::kind::null, {}};
+  return {};
+}
+
+pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_text_format(const column& col,
+                                                                        std::string_view text) {
+  const bool text_like = is_text_like(col.type_oid);
+  mask_options options;
+  options.iso_date = is_date_like(col.type_oid);
+  mask_result result = scan(text, col.name, options);
+  if (!result.changed) return {};
+  if (result.null_cell) return {cell_outcome::kind::null, {}};
+  if (is_json(col.type_oid) && !is_json_text(result.text)) return {cell_outcome::kind::null, {}};
+  if (text_like) return {cell_outcome::kind::replaced, std::move(result.text)};
+  if (binary_integer_width(col.type_oid) != 0) {
+    // Leading zeros dropped so the text is what PostgreSQL itself would print for the value.
+    if (const auto value = fitting_integer(result.text, col.type_oid))
+      return {cell_outcome::kind::replaced, std::to_string(*value)};
+    return {cell_outcome::kind::null, {}};
+  }
+  const bool keeps_type = (is_shape_checked(col.type_oid) && same_shape(text, result.text)) ||
+                          (is_date_like(col.type_oid) && result.used_only(transform_kind::safe_harbor_date) &&
+                           same_shape(text, result.text));
+  if (keeps_type) return {cell_outcome::kind::replaced, std::move(result.text)};
+  return {cell_outcome::kind::null, {}};
+}
+
+pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_binary_integer(const column& col,
+                                                                           std::string_view bytes) {
+  const std::size_t width = binary_integer_width(col.type_oid);
+  if (bytes.size() != width) return {cell_outcome::kind::null, {}};
+  const std::string decimal = std::to_string(read_binary_integer(bytes, col.type_oid));
+  mask_result result = scan(decimal, col.name, {});
+  if (!result.changed) return {};
+  if (result.null_cell) return {cell_outcome::kind::null, {}};
+  if (const auto value = fitting_integer(result.text, col.type_oid))
+    return {cell_outcome::kind::replaced, write_binary_integer(*value, width)};
+  return {cell_outcome::kind::null, {}};
+}
+
+void pg_masking_rewriter::on_copy_out(const pg::copy_response& shape) {
+  copy_binary_ = shape.format == 1;
+  copy_header_seen_ = false;
+}
+
+bool pg_masking_rewriter::rewrite_copy_data(const pg::frame& data, std::string& out) {
+  auto copy = pg::copy_data::decode(data);
+  if (!copy) {
+    pg::copy_data{}.encode(out);
+    return true;
+  }
+  const std::string_view bytes = as_chars(copy->data);
+  if (copy_binary_) return rewrite_binary_copy(bytes, out);
+  // A text or CSV line, masked in place: no transform writes a delimiter, quote, backslash or newline.
+  mask_options options;
+  options.cell_may_be_null = false;
+  mask_result result = scan(bytes, {}, options);
+  if (!result.changed) return false;
+  pg::copy_data{as_bytes(result.text)}.encode(out);
+  return true;
+}
+
+bool pg_masking_rewriter::rewrite_binary_copy(std::string_view data, std::string& out) {
+  // PostgreSQL sends each binary tuple (the first one after the header) in a CopyData of its own. A message
+  // that does not hold whole tuples cannot be judged, so it is replaced by an empty one: the client reports
+  // a broken stream, and nothing unscanned is forwarded.
+  byte_reader in(as_bytes(data));
+  std::string rebuilt;
+  if (!copy_header_seen_) {
+    const auto signature = as_chars(in.read_bytes(binary_copy_signature.size()));
+    in.read_u32_be();
+    const std::uint32_t extension = in.read_u32_be();
+    in.read_bytes(extension);
+    if (!in.ok() || signature != binary_copy_signature) {
+      pg::copy_data{}.encode(out);
+      return true;
+    }
+    rebuilt.append(data.substr(0, in.position()));
+    copy_header_seen_ = true;
+  }
+  bool changed = false;
+  while (in.ok() && !in.at_end()) {
+    const std::int16_t fields = in.read_i16_be();
+    append_i16(rebuilt, fields);
+    if (fields == -1) break;  // trailer
+    for (std::int16_t i = 0; i < fields && in.ok(); ++i) {
+      const std::int32_t length = in.read_i32_be();
+      if (length < 0) {
+        append_i32(rebuilt, -1);
+        continue;
+      }
+      const std::string_view field = as_chars(in.read_bytes(static_cast<std::size_t>(length)));
+      if (!in.ok()) break;
+      // Field types are not on the wire: any detection turns the field NULL, which every type accepts.
+      if (scan(field, {}, {}).changed) {
+        append_i32(rebuilt, -1);
+        changed = true;
+      } else {
+        append_i32(rebuilt, length);
+        rebuilt.append(field);
+      }
+    }
+  }
+  if (!in.ok() || !in.at_end()) {
+    pg::copy_data{}.encode(out);
+    return true;
+  }
+  if (!changed) return false;
+  pg::copy_data{as_bytes(rebuilt)}.encode(out);
+  return true;
+}
+
+bool pg_masking_rewriter::rewrite_message(const pg::frame& message, std::string& out) {
+  mask_options options;
+  options.cell_may_be_null = false;
+  if (message.type == pg::backend_type::notification_response) {
+    auto note = pg::notification_response::decode(message);
+    if (!note) return true;  // dropped: a notification phigate cannot read is not forwarded
+    mask_result result = scan(note->payload, {}, options);
+    if (!result.changed) return false;
+    note->payload = result.text;
+    note->encode(out);
+    return true;
+  }
+  auto error = pg::error_response::decode(message);
+  if (!error) {
+    pg::encode_error(out, "ERROR", "XX000", "phigate: unreadable message from the server withheld", {}, {},
+                     message.type);
+    return true;
+  }
+  std::vector<std::string> storage;
+  storage.reserve(error->fields.size());
+  bool changed = false;
+  for (auto& field : error->fields) {
+    // Message, detail, hint and context are where PostgreSQL quotes values ("invalid input syntax ... \"v\"",
+    // "Key (ssn)=(...) already exists").
+    if (field.code != 'M' && field.code != 'D' && field.code != 'H' && field.code != 'W') continue;
+    mask_result result = scan(field.value, {}, options);
+    if (!result.changed) continue;
+    storage.push_back(std::move(result.text));
+    field.value = storage.back();
+    changed = true;
+  }
+  if (!changed) return false;
+  error->encode(out, message.type);
+  return true;
+}
+
+}  // namespace phigate

@@ -1,0 +1,77 @@
+// The content-scan rewrite step for PostgreSQL: every value the server sends that can carry PHI (DataRow
+// cells, COPY TO STDOUT data, ErrorResponse / NoticeResponse fields, NOTIFY payloads) is scanned by the
+// detector set and masked by the configured transforms before it reaches the client.
+//
+// A masked value stays valid for its column type and format:
+//  - text-like columns (text, varchar, bpchar, name, json, jsonb, unknown; text or binary format, which
+//    carry the same bytes) get each detection replaced in place; a json or jsonb value that would stop
+//    being JSON (an identifier written as a bare JSON number) becomes NULL instead;
+//  - integer columns (int2, int4, int8, oid; text or binary) are scanned as their decimal rendering; the
+//    masked rendering is sent when it is still an integer that fits the column (pseudonym of digits is
+//    digits), re-encoded at the same width for binary; otherwise the cell becomes SQL NULL;
+//  - numeric and float columns in text format keep a masked value only when it has the original's shape
+//    (digits for digits, everything else unchanged); date and timestamp columns in text format only when
+//    safe_harbor_date was the one transform applied ("1958-08-28" → "1958-01-01"); otherwise NULL;
+//  - every other column in text format becomes NULL when anything is detected (fail closed);
+//  - other binary-format columns (date, timestamp, numeric, uuid, bytea, arrays, enums, citext, ...) are
+//    scanned as raw bytes and become NULL when anything is detected: their bytes are not text, but labels of
+//    types with per-database OIDs (enum, citext) are, and fixed-width binary numbers practically never match.
+// COPY text and CSV lines are scanned whole and masked in place (transforms never write delimiters, quotes,
+// backslashes or line breaks); binary COPY fields are scanned as bytes and a field with a detection becomes
+// NULL. Anything that cannot be decoded is replaced, never forwarded.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/seams.hpp"
+#include "masking/cell_masker.hpp"
+
+namespace phigate {
+
+class pg_masking_rewriter final : public row_rewriter {
+ public:
+  explicit pg_masking_rewriter(std::shared_ptr<const masking::cell_masker> masker);
+
+  void on_row_description(const pg::row_description& shape) override;
+  bool rewrite_data_row(const pg::frame& row, std::string& out) override;
+  void on_copy_out(const pg::copy_response& shape) override;
+  bool rewrite_copy_data(const pg::frame& data, std::string& out) override;
+  bool rewrite_message(const pg::frame& message, std::string& out) override;
+
+  /// Masked values per detector label since the session began: a cell (or COPY field, line, message field)
+  /// counts once per label found in it. "UNREADABLE_ROW" counts DataRows that could not be decoded and were
+  /// sent as rows of NULLs.
+  const std::map<std::string, std::uint64_t>& masked_counts() const { return masked_counts_; }
+
+ private:
+  struct column {
+    std::string name;
+    std::uint32_t type_oid = 0;
+    std::int16_t format = 0;
+  };
+  /// A cell after masking: unchanged, replaced by `bytes`, or SQL NULL.
+  struct cell_outcome {
+    enum class kind { unchanged, replaced, null } what = kind::unchanged;
+    std::string bytes;
+  };
+
+  cell_outcome mask_cell(const column& col, std::string_view bytes);
+  cell_outcome mask_text_format(const column& col, std::string_view text);
+  cell_outcome mask_binary_integer(const column& col, std::string_view bytes);
+  masking::mask_result scan(std::string_view text, std::string_view hint,
+                            const masking::mask_options& options);
+  bool rewrite_binary_copy(std::string_view data, std::string& out);
+  void count(const masking::mask_result& result);
+
+  std::shared_ptr<const masking::cell_masker> masker_;
+  std::vector<column> columns_;
+  bool copy_binary_ = false;
+  bool copy_header_seen_ = false;
+  std::map<std::string, std::uint64_t> masked_counts_;
+};
+
+}  // namespace phigate

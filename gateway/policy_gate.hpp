@@ -1,0 +1,40 @@
+// The decide step backed by the policy file: every statement is analyzed (through the per-thread analysis
+// cache), evaluated against the person, the database and the session's settings, and refused with SQLSTATE
+// 42501 naming the rule when the policy does not allow it.
+#pragma once
+
+#include <memory>
+
+#include "gateway/config.hpp"
+#include "gateway/seams.hpp"
+#include "policy/evaluator.hpp"
+#include "policy/session_facts.hpp"
+
+namespace phigate {
+
+/// One per session. Keeps the session's search_path and role as observed in the statements it allowed,
+/// so unqualified names resolve as the server will resolve them.
+class policy_gate final : public statement_gate {
+ public:
+  policy_gate(std::shared_ptr<const policy::policy_model> policy, const session_identity& who);
+
+  decision decide(const session_identity& who, const statement_request& request) override;
+
+  [[nodiscard]] const policy::session_facts& session() const noexcept { return session_; }
+
+  /// The message a client sees for a refused or held statement.
+  static std::string client_message(const policy::decision& d);
+
+ private:
+  std::shared_ptr<const policy::policy_model> policy_;
+  policy::evaluator evaluator_;
+  policy::identity_facts identity_;
+  policy::session_facts session_;
+};
+
+/// Loads the config's policy_file. Errors in the policy come back as a config_exception carrying the policy
+/// file's own file:line:column, so `phigate check` prints them and a SIGHUP reload keeps the last good
+/// snapshot. No policy_file: null, with a warning (every statement is allowed).
+std::shared_ptr<const policy::policy_model> load_gateway_policy(const gateway_config& config);
+
+}  // namespace phigate
