@@ -133,15 +133,24 @@ pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::str
     case pg::frontend_type::bind: {
       auto b = pg::bind::decode(f);
       if (!b) return protocol_violation("client: malformed Bind");
+      auto st = responses_.statements.find(b->statement);
+      if (st == responses_.statements.end()) {
+        // A statement phigate did not see parsed (one made by SQL-level PREPARE shares the namespace) has
+        // no text phigate judged: refuse to bind it rather than run it unseen.
+        if (auto stale = responses_.portals.find(b->portal); stale != responses_.portals.end())
+          responses_.portals.erase(stale);
+        deny_into(decision::deny("26000", "prepared statement \"" + std::string(b->statement) +
+                                              "\" was not prepared through phigate's protocol messages"),
+                  to_upstream, true);
+        return std::nullopt;
+      }
       auto portal = responses_.portals.find(b->portal);
       if (portal == responses_.portals.end())
         portal = responses_.portals.emplace(std::string(b->portal), pg_response_queue::portal_info{}).first;
-      portal->second = {std::string(b->statement), {}, b->result_formats, std::make_shared<shape_slot>()};
-      if (auto st = responses_.statements.find(b->statement); st != responses_.statements.end()) {
-        portal->second.sql = st->second.sql;
-        if (st->second.shape)
-          portal->second.slot->shape = apply_result_formats(*st->second.shape, b->result_formats);
-      }
+      portal->second = {std::string(b->statement), st->second.sql, b->result_formats,
+                        std::make_shared<shape_slot>()};
+      if (st->second.shape)
+        portal->second.slot->shape = apply_result_formats(*st->second.shape, b->result_formats);
       forward();
       responses_.push(expected_response{kind::bind, std::string(b->portal)});
       return std::nullopt;

@@ -224,3 +224,18 @@ def test_slow_client_keeps_gateway_memory_bounded(gateway):
             break
     assert received > 200_000_000
     assert peak_kb < 64 * 1024, f"gateway RSS peaked at {peak_kb} kB"
+
+
+def test_binding_a_statement_prepared_by_sql_is_refused(gateway):
+    conn = connect(gateway())
+    conn.login("alice", ALICE_PASSWORD)
+    conn.send(query("PREPARE smuggled AS SELECT 1"))
+    assert not any(kind == "E" for kind, _ in conn.read_until("Z"))
+    # Bind the SQL-level statement through the protocol: phigate never saw its text judged at Parse.
+    bind = message(b"B", b"\0smuggled\0" + struct.pack("!hhh", 0, 0, 0))
+    execute = message(b"E", b"\0" + struct.pack("!i", 0))
+    conn.send(bind + execute + message(b"S", b""))
+    replies = conn.read_until("Z")
+    errors = [error_fields(body) for kind, body in replies if kind == "E"]
+    assert len(errors) == 1 and errors[0]["C"] == "26000", replies
+    assert not any(kind == "D" for kind, _ in replies)
