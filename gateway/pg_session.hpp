@@ -65,9 +65,14 @@ class pg_session {
   asio::awaitable<session_end> relay();
   asio::awaitable<session_end> pump_client();
   asio::awaitable<session_end> pump_upstream();
-  maybe_end on_client_message(const pg::frame& f, std::string& to_upstream);
+  maybe_end on_client_message(const pg::frame& f, std::string& to_upstream);  // pg_session_frontend.cpp
+  maybe_end on_query(const pg::frame& f, std::string& to_upstream);
+  maybe_end on_parse(const pg::frame& f, std::string& to_upstream);
+  maybe_end on_bind(const pg::frame& f, std::string& to_upstream);
+  maybe_end on_describe(const pg::frame& f, std::string& to_upstream);
   maybe_end on_execute(const pg::frame& f, std::string& to_upstream);
   maybe_end on_server_message(const pg::frame& f, std::string& to_client);
+  maybe_end on_server_ready(const pg::frame& f, std::string& to_client);
   maybe_end on_server_describe_answer(const pg::frame& f, std::string& to_client);
   maybe_end on_server_rows(const pg::frame& f, std::string& to_client);
   maybe_end on_server_error(const pg::frame& f, std::string& to_client);

@@ -14,13 +14,6 @@ namespace {
 // Write what is batched once it reaches this size, even if more whole messages are buffered.
 constexpr std::size_t flush_threshold_bytes = 64 * 1024;
 
-// A statement text that every PostgreSQL version rejects at parse time, before it looks at transaction state
-// or touches any prepared statement. A denied statement is replaced by it, so the server itself raises the
-// error: its transaction state (aborted inside BEGIN) and its skip-until-Sync behaviour stay exactly what the
-// client expects, and phigate substitutes its own error text for the server's.
-constexpr std::string_view refused_statement_sql = "PHIGATE REFUSED";
-constexpr std::string_view refused_statement_name = "phigate_refused";
-
 }  // namespace
 
 asio::awaitable<session_end> pg_session::relay() {
@@ -86,158 +79,6 @@ session_end pg_session::end_relay(session_end why, transport& other) {
   return why;
 }
 
-void pg_session::deny_into(const decision& d, std::string& to_upstream, bool extended) {
-  expected_response e{extended ? expected_response::kind::parse : expected_response::kind::simple_query};
-  pg::encode_error(e.denial, "ERROR", d.sqlstate.empty() ? "42501" : d.sqlstate, d.message);
-  if (extended) {
-    e.name = refused_statement_name;
-    pg::parse{refused_statement_name, refused_statement_sql, {}}.encode(to_upstream);
-  } else {
-    pg::query{refused_statement_sql}.encode(to_upstream);
-  }
-  responses_.push(std::move(e));
-}
-
-pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::string& to_upstream) {
-  using kind = expected_response::kind;
-  auto forward = [&] { to_upstream.append(as_chars(f.whole)); };
-  switch (f.type) {
-    case pg::frontend_type::query: {
-      auto q = pg::query::decode(f);
-      if (!q) return protocol_violation("client: malformed Query");
-      auto d = gate_->decide(identity_, {statement_request::protocol::simple, q->sql, nullptr});
-      if (d.what == decision::verdict::deny) {
-        deny_into(d, to_upstream, false);
-      } else {
-        forward();
-        responses_.push(expected_response{kind::simple_query});
-      }
-      return std::nullopt;
-    }
-    case pg::frontend_type::parse: {
-      auto p = pg::parse::decode(f);
-      if (!p) return protocol_violation("client: malformed Parse");
-      // Judged at Parse as well as at Execute: planning at Bind can already evaluate functions, so a
-      // statement the policy refuses never reaches the server at all. Execute judges again, because the
-      // session's state (search_path, role) may have changed in between.
-      auto d = gate_->decide(identity_, {statement_request::protocol::extended, p->sql, nullptr});
-      if (d.what == decision::verdict::deny) {
-        deny_into(d, to_upstream, true);
-        return std::nullopt;
-      }
-      responses_.statements[std::string(p->name)] = {std::string(p->sql), nullptr};
-      forward();
-      responses_.push(expected_response{kind::parse, std::string(p->name)});
-      return std::nullopt;
-    }
-    case pg::frontend_type::bind: {
-      auto b = pg::bind::decode(f);
-      if (!b) return protocol_violation("client: malformed Bind");
-      auto st = responses_.statements.find(b->statement);
-      if (st == responses_.statements.end()) {
-        // A statement phigate did not see parsed (one made by SQL-level PREPARE shares the namespace) has
-        // no text phigate judged: refuse to bind it rather than run it unseen.
-        if (auto stale = responses_.portals.find(b->portal); stale != responses_.portals.end())
-          responses_.portals.erase(stale);
-        deny_into(decision::deny("26000", "prepared statement \"" + std::string(b->statement) +
-                                              "\" was not prepared through phigate's protocol messages"),
-                  to_upstream, true);
-        return std::nullopt;
-      }
-      auto portal = responses_.portals.find(b->portal);
-      if (portal == responses_.portals.end())
-        portal = responses_.portals.emplace(std::string(b->portal), pg_response_queue::portal_info{}).first;
-      portal->second = {std::string(b->statement), st->second.sql, b->result_formats,
-                        std::make_shared<shape_slot>()};
-      if (st->second.shape)
-        portal->second.slot->shape = apply_result_formats(*st->second.shape, b->result_formats);
-      forward();
-      responses_.push(expected_response{kind::bind, std::string(b->portal)});
-      return std::nullopt;
-    }
-    case pg::frontend_type::describe: {
-      auto d = pg::describe::decode(f);
-      if (!d) return protocol_violation("client: malformed Describe");
-      forward();
-      expected_response e{d->kind == 'S' ? kind::describe_statement : kind::describe_portal,
-                          std::string(d->name)};
-      if (d->kind == 'P') {
-        if (auto portal = responses_.portals.find(d->name); portal != responses_.portals.end()) {
-          e.slot = portal->second.slot;
-          e.slot->describe_pending = true;
-        }
-      }
-      responses_.push(std::move(e));
-      return std::nullopt;
-    }
-    case pg::frontend_type::execute:
-      return on_execute(f, to_upstream);
-    case pg::frontend_type::close: {
-      auto c = pg::close::decode(f);
-      if (!c) return protocol_violation("client: malformed Close");
-      if (c->kind == 'S')
-        responses_.statements.erase(std::string(c->name));
-      else
-        responses_.portals.erase(std::string(c->name));
-      forward();
-      responses_.push(expected_response{kind::close, std::string(c->name), c->kind});
-      return std::nullopt;
-    }
-    case pg::frontend_type::sync:
-      forward();
-      responses_.push(expected_response{kind::sync});
-      return std::nullopt;
-    case pg::frontend_type::flush:
-    case pg::frontend_type::copy_data:
-    case pg::frontend_type::copy_done:
-    case pg::frontend_type::copy_fail:
-      forward();
-      return std::nullopt;
-    case pg::frontend_type::terminate:
-      return session_end::client_terminate;
-    case pg::frontend_type::function_call:
-      // The fastpath interface calls functions by OID with no statement text to judge.
-      deny_into(decision::deny("0A000", "phigate does not allow the fastpath function call interface"),
-                to_upstream, false);
-      return std::nullopt;
-    default:
-      return protocol_violation("client: invalid frontend message type " + std::to_string(int(f.type)));
-  }
-}
-
-pg_session::maybe_end pg_session::on_execute(const pg::frame& f, std::string& to_upstream) {
-  using kind = expected_response::kind;
-  auto e = pg::execute::decode(f);
-  if (!e) return protocol_violation("client: malformed Execute");
-  auto portal = responses_.portals.find(e->portal);
-  if (portal == responses_.portals.end()) {
-    // Nothing phigate saw defines this portal, so it cannot judge it: refuse, as the server would.
-    deny_into(decision::deny("34000", "portal \"" + std::string(e->portal) + "\" does not exist"),
-              to_upstream, true);
-    return std::nullopt;
-  }
-  auto d = gate_->decide(identity_, {statement_request::protocol::extended, portal->second.sql, nullptr});
-  if (d.what == decision::verdict::deny) {
-    deny_into(d, to_upstream, true);
-    return std::nullopt;
-  }
-  auto& slot = portal->second.slot;
-  if (!slot->shape && !slot->describe_pending) {
-    // The rewrite step must know the columns of every row; ask the server, and keep the answer to ourselves.
-    pg::describe{'P', e->portal}.encode(to_upstream);
-    expected_response probe{kind::describe_portal, std::string(e->portal)};
-    probe.injected = true;
-    probe.slot = slot;
-    slot->describe_pending = true;
-    responses_.push(std::move(probe));
-  }
-  to_upstream.append(as_chars(f.whole));
-  expected_response exec{kind::execute, std::string(e->portal)};
-  exec.slot = slot;
-  responses_.push(std::move(exec));
-  return std::nullopt;
-}
-
 pg_session::maybe_end pg_session::on_server_message(const pg::frame& f, std::string& to_client) {
   using kind = expected_response::kind;
   auto* front = responses_.front();
@@ -276,18 +117,8 @@ pg_session::maybe_end pg_session::on_server_message(const pg::frame& f, std::str
       return std::nullopt;
     case pg::backend_type::error_response:
       return on_server_error(f, to_client);
-    case pg::backend_type::ready_for_query: {
-      auto rfq = pg::ready_for_query::decode(f);
-      if (!rfq || !(expect_front(kind::sync) || expect_front(kind::simple_query)))
-        return protocol_violation("server: unexpected ReadyForQuery");
-      transaction_status_ = rfq->status;
-      responses_.pop_front();
-      forward();
-      // Idle outside a transaction with nothing outstanding: the idle clock starts now.
-      if (transaction_status_ == 'I' && responses_.empty())
-        arm_watchdog(config().limits.idle_timeout, session_end::idle_timeout);
-      return std::nullopt;
-    }
+    case pg::backend_type::ready_for_query:
+      return on_server_ready(f, to_client);
     case pg::backend_type::copy_out_response: {
       auto c = pg::copy_response::decode(f);
       if (!c) return protocol_violation("server: malformed CopyOutResponse");
@@ -311,6 +142,21 @@ pg_session::maybe_end pg_session::on_server_message(const pg::frame& f, std::str
     default:
       return protocol_violation("server: unexpected message type " + std::to_string(int(f.type)));
   }
+}
+
+pg_session::maybe_end pg_session::on_server_ready(const pg::frame& f, std::string& to_client) {
+  using kind = expected_response::kind;
+  auto* front = responses_.front();
+  auto rfq = pg::ready_for_query::decode(f);
+  if (!rfq || !((front && front->what == kind::sync) || (front && front->what == kind::simple_query)))
+    return protocol_violation("server: unexpected ReadyForQuery");
+  transaction_status_ = rfq->status;
+  responses_.pop_front();
+  to_client.append(as_chars(f.whole));
+  // Idle outside a transaction with nothing outstanding: the idle clock starts now.
+  if (transaction_status_ == 'I' && responses_.empty())
+    arm_watchdog(config().limits.idle_timeout, session_end::idle_timeout);
+  return std::nullopt;
 }
 
 pg_session::maybe_end pg_session::on_server_describe_answer(const pg::frame& f, std::string& to_client) {
