@@ -47,8 +47,4 @@ std::string check_readable_file(const std::string& path);
 /// The file's content with one trailing newline ("\n" or "\r\n") removed, or why it cannot be read.
 parsed<std::string> read_secret_file(const std::string& path);
 
-/// The candidate closest to `word` by edit distance, when close enough to be a likely typo.
-std::optional<std::string_view> closest_name(std::string_view word,
-                                             const std::vector<std::string_view>& candidates);
-
 }  // namespace phigate::config_detail

@@ -11,11 +11,15 @@
 
 #include "gateway/config.hpp"
 #include "gateway/config_helpers.hpp"
+#include "policy/yaml_reader.hpp"
 
 namespace phigate {
 namespace {
 
 using namespace config_detail;
+using yaml::closest_name;
+using yaml::entry;
+using yaml::type_name;
 
 constexpr std::uint64_t max_workers = 1024;
 constexpr std::uint64_t max_message_bytes_limit = 1u << 30;  // PostgreSQL's MaxAllocSize is 1 GB - 1
@@ -23,56 +27,15 @@ constexpr std::uint64_t max_timeout_ms = 2'147'483'647;      // what fits an int
 constexpr std::size_t min_masking_key_bytes = 16;  // 128 bits: below that a pseudonym key is guessable
 constexpr std::uint64_t max_partial_keep = 64;
 
-/// One `key: value` of a mapping. Errors about the value point at it, or at the key when the value is empty
-/// (yaml-cpp places an empty value at the start of the next line, which would confuse the reader).
-struct entry {
-  YAML::Mark key_mark;
-  YAML::Node value;
-  std::string path;  ///< dotted path for messages: "users.analyst.role"
-
-  YAML::Mark mark() const { return value.IsNull() || value.Mark().is_null() ? key_mark : value.Mark(); }
-};
-
-std::string_view type_name(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return node.Tag() == "!" ? "a quoted string" : "a scalar";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-class yaml_loader {
+class yaml_loader : public yaml::reader {
  public:
   yaml_loader(std::string file, std::filesystem::path base_dir)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+      : yaml::reader(std::move(file)), base_dir_(std::move(base_dir)) {}
 
   gateway_config load(const YAML::Node& root);
-  std::vector<config_error> take_errors();
-  void error(const YAML::Mark& mark, std::string message);
 
  private:
-  void error(const entry& e, std::string_view message) {
-    error(e.mark(), e.path + ": " + std::string(message));
-  }
-  std::map<std::string, entry> fields(const entry& map, const std::vector<std::string_view>* allowed);
-  std::map<std::string, entry> known_fields(const entry& map, const std::vector<std::string_view>& allowed) {
-    return fields(map, &allowed);
-  }
-  const entry* require(const std::map<std::string, entry>& fields, const entry& parent,
-                       const std::string& key);
-
-  std::optional<std::string> string_value(const entry& e);
   std::optional<std::uint64_t> unsigned_value(const entry& e, std::uint64_t min, std::uint64_t max);
-  std::optional<bool> bool_value(const entry& e);
-  std::optional<std::vector<std::string>> string_list(const entry& e);
   std::optional<std::string> readable_path(const entry& e);
 
   void load_listen(const entry& e, gateway_config& config);
@@ -91,72 +54,10 @@ class yaml_loader {
   void load_masking_transforms(const entry& e, masking::masking_rules& rules);
   std::optional<masking::transform_kind> transform_value(const entry& e);
 
-  std::string file_;
   std::filesystem::path base_dir_;
-  std::vector<config_error> errors_;
   std::set<std::string> role_names_;  ///< every role key, even one with errors of its own
   std::vector<std::pair<entry, std::string>> user_roles_;  ///< (role value, name) checked after all sections
 };
-
-void yaml_loader::error(const YAML::Mark& mark, std::string message) {
-  const bool known = !mark.is_null();
-  errors_.push_back({file_, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(message)});
-}
-
-std::vector<config_error> yaml_loader::take_errors() {
-  std::stable_sort(errors_.begin(), errors_.end(), [](const config_error& a, const config_error& b) {
-    return std::pair{a.line, a.column} < std::pair{b.line, b.column};
-  });
-  return std::move(errors_);
-}
-
-/// The pairs of a mapping by key, reporting non-mappings, odd keys, duplicates and (when `allowed` is given)
-/// unknown keys, with a suggestion when an unknown key looks like a typo of a known one.
-std::map<std::string, entry> yaml_loader::fields(const entry& map,
-                                                 const std::vector<std::string_view>* allowed) {
-  std::map<std::string, entry> out;
-  if (!map.value.IsMap()) {
-    error(map, "expected a mapping, got " + std::string(type_name(map.value)));
-    return out;
-  }
-  for (auto it = map.value.begin(); it != map.value.end(); ++it) {
-    const std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
-    entry e{it->first.Mark(), it->second, map.path.empty() ? name : map.path + "." + name};
-    if (name.empty()) {
-      error(it->first.Mark(), (map.path.empty() ? "" : map.path + ": ") + "keys must be non-empty names");
-    } else if (allowed && std::find(allowed->begin(), allowed->end(), name) == allowed->end()) {
-      std::string message = "unknown key '" + name + "'" + (map.path.empty() ? "" : " in " + map.path);
-      if (const auto guess = closest_name(name, *allowed))
-        message += " (did you mean '" + std::string(*guess) + "'?)";
-      error(e.key_mark, message);
-    } else if (const auto [first, inserted] = out.emplace(name, e); !inserted) {
-      error(e.key_mark, "duplicate key '" + e.path + "' (first at line " +
-                            std::to_string(first->second.key_mark.line + 1) + ")");
-    }
-  }
-  return out;
-}
-
-const entry* yaml_loader::require(const std::map<std::string, entry>& fields, const entry& parent,
-                                  const std::string& key) {
-  const auto it = fields.find(key);
-  if (it != fields.end()) return &it->second;
-  error(parent.key_mark,
-        (parent.path.empty() ? "" : parent.path + ": ") + "missing required key '" + key + "'");
-  return nullptr;
-}
-
-std::optional<std::string> yaml_loader::string_value(const entry& e) {
-  if (!e.value.IsScalar()) {
-    error(e, "expected a string, got " + std::string(type_name(e.value)));
-    return std::nullopt;
-  }
-  if (e.value.Scalar().empty()) {
-    error(e, "must not be empty");
-    return std::nullopt;
-  }
-  return e.value.Scalar();
-}
 
 std::optional<std::uint64_t> yaml_loader::unsigned_value(const entry& e, std::uint64_t min,
                                                          std::uint64_t max) {
@@ -171,35 +72,6 @@ std::optional<std::uint64_t> yaml_loader::unsigned_value(const entry& e, std::ui
     return std::nullopt;
   }
   return std::get<std::uint64_t>(number);
-}
-
-std::optional<bool> yaml_loader::bool_value(const entry& e) {
-  bool value = false;
-  if (!e.value.IsScalar() || e.value.Tag() == "!" || !YAML::convert<bool>::decode(e.value, value)) {
-    error(e, "expected true or false, got " +
-                 (e.value.IsScalar() ? "'" + e.value.Scalar() + "'" : std::string(type_name(e.value))));
-    return std::nullopt;
-  }
-  return value;
-}
-
-std::optional<std::vector<std::string>> yaml_loader::string_list(const entry& e) {
-  if (!e.value.IsSequence()) {
-    error(e, "expected a list, got " + std::string(type_name(e.value)));
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  bool ok = true;
-  for (std::size_t i = 0; i < e.value.size(); ++i) {
-    const entry item{e.mark(), e.value[i], e.path + "[" + std::to_string(i) + "]"};
-    if (auto text = string_value(item)) {
-      out.push_back(std::move(*text));
-    } else {
-      ok = false;
-    }
-  }
-  if (!ok) return std::nullopt;
-  return out;
 }
 
 std::optional<std::string> yaml_loader::readable_path(const entry& e) {
@@ -509,7 +381,7 @@ gateway_config load_config(const std::string& path) {
     // yaml-cpp stops at the first syntax error; nothing after it can be trusted, so it is reported alone.
     loader.error(e.mark, e.msg);
   }
-  auto errors = loader.take_errors();
+  auto errors = loader.take_errors<config_error>();
   if (!errors.empty()) throw config_exception(std::move(errors));
   config.source_path = path;
   return config;

@@ -1,6 +1,6 @@
-// load_policy: reads the policy file with yaml-cpp and validates it the way gateway/config_yaml.cpp validates
-// the gateway config: every problem is collected with file:line:column instead of stopping at the first, and
-// unknown keys are errors (a misspelt `tabels:` would otherwise widen a rule silently).
+// load_policy: reads the policy file through yaml::reader, as the gateway config is read: every problem is
+// collected with file:line:column instead of stopping at the first, and unknown keys are errors (a misspelt
+// `tabels:` would otherwise widen a rule silently).
 #include "policy/policy_loader.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -14,50 +14,16 @@
 #include <optional>
 #include <sstream>
 
+#include "policy/yaml_reader.hpp"
+
 namespace phigate::policy {
 namespace {
 
+using yaml::entry;
+using yaml::type_name;
+
 constexpr unsigned max_quorum = 100;
 constexpr std::chrono::seconds max_hold_timeout{7 * 24 * 3600};
-
-/// One `key: value` (or list item) with the path used in messages ("rules[2].approval.quorum").
-struct entry {
-  YAML::Mark key_mark;
-  YAML::Node value;
-  std::string path;
-
-  [[nodiscard]] YAML::Mark mark() const {
-    return value.IsNull() || value.Mark().is_null() ? key_mark : value.Mark();
-  }
-};
-
-std::string_view type_name(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return node.Tag() == "!" ? "a quoted string" : "a scalar";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "nothing";
-  }
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 bool valid_rule_id(std::string_view id) {
   return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
@@ -66,30 +32,13 @@ bool valid_rule_id(std::string_view id) {
   });
 }
 
-class policy_reader {
+class policy_reader : public yaml::reader {
  public:
-  explicit policy_reader(std::string file) : file_(std::move(file)) {}
+  using yaml::reader::reader;
 
   policy_model read(const YAML::Node& root);
-  void error(const YAML::Mark& mark, std::string message) {
-    const bool known = !mark.is_null();
-    errors_.push_back({file_, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, std::move(message)});
-  }
-  std::vector<policy_error> take_errors() {
-    std::stable_sort(errors_.begin(), errors_.end(), [](const policy_error& a, const policy_error& b) {
-      return std::pair{a.line, a.column} < std::pair{b.line, b.column};
-    });
-    return std::move(errors_);
-  }
 
  private:
-  void error(const entry& e, std::string_view message) {
-    error(e.mark(), e.path + ": " + std::string(message));
-  }
-  std::map<std::string, entry> fields(const entry& map, const std::vector<std::string_view>& allowed);
-  const entry* require(const std::map<std::string, entry>& f, const entry& parent, const std::string& key);
-  std::optional<std::string> string_value(const entry& e);
-  std::optional<std::vector<std::string>> string_list(const entry& e);
   template <typename T, typename Convert>
   std::vector<T> converted_list(const entry& e, Convert convert);
   std::optional<table_pattern> table_value(const entry& e);
@@ -101,73 +50,7 @@ class policy_reader {
   std::optional<policy_rule> read_rule(const entry& e);
   void read_action(const std::map<std::string, entry>& f, const entry& e, policy_rule& rule);
   std::optional<approval_requirement> read_approval(const entry& e);
-
-  std::string file_;
-  std::vector<policy_error> errors_;
 };
-
-std::map<std::string, entry> policy_reader::fields(const entry& map,
-                                                   const std::vector<std::string_view>& allowed) {
-  std::map<std::string, entry> out;
-  if (!map.value.IsMap()) {
-    error(map, "expected a mapping, got " + std::string(type_name(map.value)));
-    return out;
-  }
-  for (auto it = map.value.begin(); it != map.value.end(); ++it) {
-    const std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
-    entry e{it->first.Mark(), it->second, map.path.empty() ? name : map.path + "." + name};
-    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      std::string message = "unknown key '" + name + "'" + (map.path.empty() ? "" : " in " + map.path);
-      const auto best = std::min_element(allowed.begin(), allowed.end(), [&](auto a, auto b) {
-        return edit_distance(name, a) < edit_distance(name, b);
-      });
-      if (best != allowed.end() && edit_distance(name, *best) <= 2)
-        message += " (did you mean '" + std::string(*best) + "'?)";
-      error(e.key_mark, message);
-    } else if (const auto [first, inserted] = out.emplace(name, e); !inserted) {
-      error(e.key_mark, "duplicate key '" + e.path + "' (first at line " +
-                            std::to_string(first->second.key_mark.line + 1) + ")");
-    }
-  }
-  return out;
-}
-
-const entry* policy_reader::require(const std::map<std::string, entry>& f, const entry& parent,
-                                    const std::string& key) {
-  if (const auto it = f.find(key); it != f.end()) return &it->second;
-  error(parent.mark(), parent.path + ": missing required key '" + key + "'");
-  return nullptr;
-}
-
-std::optional<std::string> policy_reader::string_value(const entry& e) {
-  if (!e.value.IsScalar()) {
-    error(e, "expected a string, got " + std::string(type_name(e.value)));
-    return std::nullopt;
-  }
-  if (e.value.Scalar().empty()) {
-    error(e, "must not be empty");
-    return std::nullopt;
-  }
-  return e.value.Scalar();
-}
-
-std::optional<std::vector<std::string>> policy_reader::string_list(const entry& e) {
-  if (!e.value.IsSequence()) {
-    error(e, "expected a list, got " + std::string(type_name(e.value)));
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  bool ok = true;
-  for (std::size_t i = 0; i < e.value.size(); ++i) {
-    const entry item{e.mark(), e.value[i], e.path + "[" + std::to_string(i) + "]"};
-    if (auto text = string_value(item))
-      out.push_back(std::move(*text));
-    else
-      ok = false;
-  }
-  if (!ok) return std::nullopt;
-  return out;
-}
 
 template <typename T, typename Convert>
 std::vector<T> policy_reader::converted_list(const entry& e, Convert convert) {
@@ -228,7 +111,7 @@ std::optional<unsigned> policy_reader::quorum_value(const entry& e) {
 }
 
 void policy_reader::read_functions(const entry& e, policy_model& model) {
-  const auto f = fields(e, {"read_only"});
+  const auto f = known_fields(e, {"read_only"});
   const auto it = f.find("read_only");
   if (it == f.end()) return;
   for (const auto& name : string_list(it->second).value_or(std::vector<std::string>{}))
@@ -240,7 +123,8 @@ void policy_reader::read_rules(const entry& e, policy_model& model) {
     return error(e, "expected a list of rules, got " + std::string(type_name(e.value)));
   std::map<std::string, int> first_line;
   for (std::size_t i = 0; i < e.value.size(); ++i) {
-    const entry item{e.mark(), e.value[i], "rules[" + std::to_string(i) + "]"};
+    // A rule's own position anchors its "missing required key" errors.
+    const entry item{e.value[i].Mark(), e.value[i], "rules[" + std::to_string(i) + "]"};
     auto rule = read_rule(item);
     if (!rule) continue;
     if (const auto [it, inserted] = first_line.emplace(rule->id, rule->line); !inserted) {
@@ -253,12 +137,12 @@ void policy_reader::read_rules(const entry& e, policy_model& model) {
 }
 
 std::optional<policy_rule> policy_reader::read_rule(const entry& e) {
-  const auto f = fields(e, {"id", "description", "groups", "users", "databases", "kinds", "tables", "action",
-                            "reason", "approval"});
+  const auto f = known_fields(e, {"id", "description", "groups", "users", "databases", "kinds", "tables",
+                                  "action", "reason", "approval"});
   if (!e.value.IsMap()) return std::nullopt;
   policy_rule rule;
   rule.line = e.mark().line + 1;
-  const std::size_t errors_before = errors_.size();
+  const std::size_t errors_before = error_count();
   if (const entry* id = require(f, e, "id")) {
     rule.id = string_value(*id).value_or("");
     if (!rule.id.empty() && !valid_rule_id(rule.id))
@@ -295,7 +179,7 @@ std::optional<policy_rule> policy_reader::read_rule(const entry& e) {
     rule.tables =
         converted_list<table_pattern>(it->second, [&](const entry& item) { return table_value(item); });
   read_action(f, e, rule);
-  if (errors_.size() != errors_before) return std::nullopt;
+  if (error_count() != errors_before) return std::nullopt;
   return rule;
 }
 
@@ -323,7 +207,7 @@ void policy_reader::read_action(const std::map<std::string, entry>& f, const ent
 }
 
 std::optional<approval_requirement> policy_reader::read_approval(const entry& e) {
-  const auto f = fields(e, {"groups", "quorum", "timeout"});
+  const auto f = known_fields(e, {"groups", "quorum", "timeout"});
   if (!e.value.IsMap()) return std::nullopt;
   approval_requirement approval;
   if (const entry* groups = require(f, e, "groups")) {
@@ -345,7 +229,7 @@ policy_model policy_reader::read(const YAML::Node& root) {
           "expected a mapping with 'rules:' at the top level, got " + std::string(type_name(root)));
     return model;
   }
-  const auto f = fields(top, {"rules", "functions"});
+  const auto f = known_fields(top, {"rules", "functions"});
   if (const auto it = f.find("functions"); it != f.end()) read_functions(it->second, model);
   if (const auto it = f.find("rules"); it != f.end())
     read_rules(it->second, model);
@@ -375,7 +259,7 @@ policy_model parse_policy(std::string_view yaml, const std::string& file) {
     // yaml-cpp stops at the first syntax error; nothing after it can be trusted, so it is reported alone.
     reader.error(e.mark, e.msg);
   }
-  auto errors = reader.take_errors();
+  auto errors = reader.take_errors<policy_error>();
   if (!errors.empty()) throw policy_exception(std::move(errors));
   model.source_path = file;
   return model;

@@ -9,6 +9,7 @@
 
 #include "gateway/config.hpp"
 #include "gateway/config_helpers.hpp"
+#include "policy/yaml_reader.hpp"
 
 namespace fs = std::filesystem;
 using phigate::config_error;
@@ -365,6 +366,7 @@ log:
 
 TEST_CASE("config text helpers parse addresses and suggest names", "[config]") {
   using namespace phigate::config_detail;
+  using phigate::yaml::closest_name;
   const auto v6 = parse_host_port("[fe80::1]:5432");
   REQUIRE(std::holds_alternative<host_port>(v6));
   CHECK(std::get<host_port>(v6).host == "fe80::1");
