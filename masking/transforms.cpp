@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdint>
 
 namespace phigate::masking {
@@ -206,7 +207,8 @@ std::string keyed_hash(std::string_view value, const masking_key& key, std::size
   return out;
 }
 
-std::optional<std::string> safe_harbor_year(std::string_view date_text) {
+std::optional<std::string> safe_harbor_year(std::string_view date_text, int current_year) {
+  constexpr int oldest_age_shown = 90;  // ages over 89 are aggregated into "90 or older"
   for (std::size_t i = 0; i < date_text.size();) {
     if (!is_digit(date_text[i])) {
       ++i;
@@ -214,10 +216,20 @@ std::optional<std::string> safe_harbor_year(std::string_view date_text) {
     }
     std::size_t end = i;
     while (end < date_text.size() && is_digit(date_text[end])) ++end;
-    if (end - i == 4 || end - i == 8) return std::string(date_text.substr(i, 4));
+    if (end - i == 4 || end - i == 8) {
+      const int year = std::stoi(std::string(date_text.substr(i, 4)));
+      if (current_year - year > oldest_age_shown - 1) return std::to_string(current_year - oldest_age_shown);
+      return std::string(date_text.substr(i, 4));
+    }
     i = end;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> safe_harbor_year(std::string_view date_text) {
+  const auto today =
+      std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+  return safe_harbor_year(date_text, static_cast<int>(today.year()));
 }
 
 std::optional<std::string> zip3(std::string_view zip) {

@@ -70,7 +70,11 @@ std::string keyed_hash(std::string_view value, const masking_key& key, std::size
 
 /// The four-digit year in a date as written ("1958-08-28", "August 28, 1958", "6/24/1944", "19580828"):
 /// the first run of exactly four digits, or the first four of a bare eight-digit run. nullopt when there is
-/// none.
+/// none. Safe Harbor also aggregates ages over 89: a year more than 89 years before `current_year` becomes
+/// current_year - 90, so no date reveals an age above 90. Every date is treated so, since a date of birth
+/// cannot be told from other dates by its text.
+std::optional<std::string> safe_harbor_year(std::string_view date_text, int current_year);
+/// The same with the current year in UTC.
 std::optional<std::string> safe_harbor_year(std::string_view date_text);
 
 /// First three digits + "00" ("05659-5911" → "05600"); "00000" for the ZIP3 areas HHS lists as holding

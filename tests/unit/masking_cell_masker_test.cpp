@@ -76,5 +76,5 @@ TEST_CASE("transforms that do not fit the value fall back to redact", "[masking]
   CHECK(masker.mask("seen 6/24/44 and 6/24/1944", "notes", context).text == "seen [DATE] and 1944");
   mask_options dates;
   dates.iso_date = true;
-  CHECK(masker.mask("1935-02-28", "dob", context, dates).text == "1935-01-01");
+  CHECK(masker.mask("1958-02-28", "dob", context, dates).text == "1958-01-01");
 }

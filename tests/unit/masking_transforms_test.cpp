@@ -126,6 +126,14 @@ TEST_CASE("Safe Harbor dates keep the year only", "[masking][transforms]") {
   CHECK_FALSE(safe_harbor_year("yesterday"));
 }
 
+TEST_CASE("Safe Harbor years more than 89 years back show an age of 90", "[masking][transforms]") {
+  CHECK(safe_harbor_year("1936-03-01", 2026) == "1936");  // 90: the oldest age a year may show
+  CHECK(safe_harbor_year("1937-03-01", 2026) == "1937");
+  CHECK(safe_harbor_year("1935-12-31", 2026) == "1936");  // 91: aggregated
+  CHECK(safe_harbor_year("6/24/1901", 2026) == "1936");
+  CHECK(safe_harbor_year("2003-08-24", 2026) == "2003");
+}
+
 TEST_CASE("ZIP3 keeps three digits and zeroes sparsely populated areas", "[masking][transforms]") {
   CHECK(zip3("02139") == "02100");
   CHECK(zip3("05659-5911") == "05600");
