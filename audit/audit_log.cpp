@@ -1,0 +1,261 @@
+#include "audit/audit_log.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "audit/canonical_json.hpp"
+
+namespace phigate::audit {
+
+namespace {
+
+// How much lower than the sessions' threads the writer runs (nice increment).
+constexpr int writer_nice_increment = 10;
+
+// Appends one line to the checkpoint file and forces it to disk; "" or why not.
+std::string append_line(const std::string& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return "cannot open checkpoint file " + path + ": " + std::strerror(errno);
+  const std::string text = line + "\n";
+  std::size_t done = 0;
+  std::string problem;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      problem = "cannot write checkpoint file " + path + ": " + std::strerror(errno);
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (problem.empty() && ::fsync(fd) != 0)
+    problem = "cannot sync checkpoint file " + path + ": " + std::strerror(errno);
+  ::close(fd);
+  return problem;
+}
+
+std::string person_of(const event& e) {
+  return e.who.person;
+}
+
+}  // namespace
+
+audit_log::audit_log(std::unique_ptr<store> s, log_options options, health_listener listener)
+    : store_(std::move(s)), options_(std::move(options)), listener_(std::move(listener)) {
+  if (auto problem = store_->head(head_); !problem.empty()) throw std::runtime_error(problem);
+  if (head_.hash.empty()) head_.hash = std::string(genesis_hash);
+  committed_seq_ = head_.seq;
+  std::vector<checkpoint> existing;
+  if (store_->checkpoints(existing).empty() && !existing.empty())
+    checkpointed_seq_ = existing.back().tree_size;
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  writer_ = std::thread([this] { run_writer(); });
+}
+
+audit_log::~audit_log() {
+  close();
+}
+
+void audit_log::notify(log_notice notice, const std::string& message) {
+  if (listener_) listener_(notice, message);
+}
+
+std::uint64_t audit_log::enqueue(event e) {
+  std::unique_lock lock(mutex_);
+  if (stopping_ || queue_.size() >= options_.max_pending_events) {
+    // Only reachable while the store fails (or after close): the gateway is refusing statements by then.
+    if (dropped_.fetch_add(1) == 0)
+      notify(log_notice::warning, "audit events are being dropped: the queue of unwritten events is full");
+    return 0;
+  }
+  const std::uint64_t ticket = ++next_ticket_;
+  queue_.push_back({std::move(e), ticket});
+  const bool wake = writer_idle_;
+  lock.unlock();
+  if (wake) wake_writer_.notify_one();
+  return ticket;
+}
+
+void audit_log::append(event e) {
+  enqueue(std::move(e));
+}
+
+bool audit_log::append_durable(event e) {
+  const bool was_healthy = healthy();
+  const std::uint64_t ticket = enqueue(std::move(e));
+  if (ticket == 0 || !was_healthy) return false;
+  std::unique_lock lock(mutex_);
+  committed_.wait(lock, [&] { return committed_ticket_ >= ticket || failed_ticket_ >= ticket || closed_; });
+  return committed_ticket_ >= ticket;
+}
+
+std::string audit_log::unhealthy_reason() const {
+  std::lock_guard lock(mutex_);
+  return healthy() ? std::string() : reason_;
+}
+
+void audit_log::flush() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t ticket = next_ticket_;
+  if (writer_idle_) wake_writer_.notify_one();
+  committed_.wait(lock, [&] { return committed_ticket_ >= ticket || failed_ticket_ >= ticket || closed_; });
+}
+
+void audit_log::close() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      if (!writer_.joinable()) return;
+    }
+    stopping_ = true;
+  }
+  wake_writer_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+void audit_log::set_health(bool healthy, const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    reason_ = healthy ? std::string() : reason;
+  }
+  const bool was = healthy_.exchange(healthy, std::memory_order_acq_rel);
+  if (was && !healthy) notify(log_notice::unhealthy, reason);
+  if (!was && healthy)
+    notify(log_notice::recovered, "audit log recovered: " + store_->describe() + " is writable");
+}
+
+void audit_log::fail_batch(const std::vector<pending>& batch, const std::string& reason) {
+  set_health(false, reason);
+  std::lock_guard lock(mutex_);
+  failed_ticket_ = std::max(failed_ticket_, batch.back().ticket);
+  committed_.notify_all();
+}
+
+bool audit_log::write_batch(std::vector<pending>& batch) {
+  if (!healthy()) {
+    // The connection may be stuck on a file that is gone or a journal it cannot roll back: start afresh. A
+    // deleted file is recreated and the chain continues from the last committed record, so `verify` on the
+    // new file reports exactly the records that were lost with the old one.
+    if (auto problem = store_->reopen(); !problem.empty()) {
+      fail_batch(batch, problem);
+      return false;
+    }
+  }
+  if (auto problem = store_->check(); !problem.empty()) {
+    fail_batch(batch, problem);
+    return false;
+  }
+  std::vector<stored_record> records;
+  records.reserve(batch.size());
+  std::string prev = head_.hash;
+  std::uint64_t seq = head_.seq;
+  for (const auto& p : batch) {
+    stored_record r;
+    r.seq = ++seq;
+    r.time_us = to_unix_us(p.e.time);
+    r.kind = std::string(to_string(p.e.kind));
+    r.person = person_of(p.e);
+    r.body = encode_record_body(p.e, r.seq, prev);
+    r.hash = sha256_hex(r.body);
+    prev = r.hash;
+    records.push_back(std::move(r));
+  }
+  if (auto problem = store_->append(records); !problem.empty()) {
+    fail_batch(batch, problem);
+    return false;
+  }
+  head_ = {seq, prev};
+  committed_seq_.store(seq);
+  {
+    std::lock_guard lock(mutex_);
+    committed_ticket_ = batch.back().ticket;
+    committed_.notify_all();
+  }
+  if (!healthy()) set_health(true, {});
+  return true;
+}
+
+void audit_log::maybe_checkpoint(bool force) {
+  if (!options_.signer || head_.seq == checkpointed_seq_ || !healthy()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_checkpoint_ < options_.checkpoint_interval) return;
+  last_checkpoint_ = now;
+  checkpoint c;
+  c.tree_size = head_.seq;
+  c.head_hash = head_.hash;
+  c.time = format_time(std::chrono::system_clock::now());
+  c.key_id = options_.signer->key_id();
+  c.signature = options_.signer->sign_hex(c.signed_message());
+  if (auto problem = store_->add_checkpoint(c); !problem.empty()) {
+    notify(log_notice::warning, "audit checkpoint not stored: " + problem);
+    return;
+  }
+  checkpointed_seq_ = c.tree_size;
+  if (options_.checkpoint_file.empty()) return;
+  if (auto problem = append_line(options_.checkpoint_file, c.to_json_line()); !problem.empty())
+    notify(log_notice::warning, problem);
+}
+
+void audit_log::run_writer() {
+  // Sessions never wait for this thread except for durable events, so it yields the CPU to them: on a busy
+  // machine the records queue up a little longer and commit in larger groups instead of slowing statements.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), writer_nice_increment);
+  std::vector<pending> batch;
+  bool retried_after_stop = false;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (batch.empty()) {
+        const bool checkpoint_owed = options_.signer && head_.seq != checkpointed_seq_;
+        const auto deadline = checkpoint_owed ? last_checkpoint_ + options_.checkpoint_interval
+                                              : std::chrono::steady_clock::now() + std::chrono::hours(1);
+        writer_idle_ = true;
+        wake_writer_.wait_until(lock, deadline, [&] { return !queue_.empty() || stopping_; });
+        writer_idle_ = false;
+        if (queue_.empty() && stopping_) break;
+      }
+      // Group commit: whatever queued up while the previous transaction was syncing goes in this one.
+      const std::size_t room =
+          options_.max_batch_records > batch.size() ? options_.max_batch_records - batch.size() : 0;
+      const std::size_t take = std::min(room, queue_.size());
+      if (batch.empty() && take == queue_.size()) {
+        batch.swap(queue_);
+      } else {
+        std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take),
+                  std::back_inserter(batch));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      }
+    }
+    if (!batch.empty() && write_batch(batch)) {
+      batch.clear();
+    } else if (!batch.empty()) {
+      std::unique_lock lock(mutex_);
+      if (stopping_) {
+        if (retried_after_stop) {
+          const std::string message = "audit log stopping with " +
+                                      std::to_string(batch.size() + queue_.size()) +
+                                      " events that could not be written: " + reason_;
+          lock.unlock();
+          notify(log_notice::warning, message);
+          break;
+        }
+        retried_after_stop = true;
+      }
+      wake_writer_.wait_for(lock, options_.retry_interval, [&] { return stopping_ && !retried_after_stop; });
+      continue;
+    }
+    maybe_checkpoint(false);
+  }
+  maybe_checkpoint(true);
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  committed_.notify_all();
+}
+
+}  // namespace phigate::audit

@@ -1,0 +1,118 @@
+// The append-only, hash-chained audit log. Any thread appends; one writer thread numbers the events, chains
+// them (each record's body carries the previous record's hash) and commits whatever has queued up in one
+// store transaction (group commit), so the hot path never waits on fsync for ordinary events. Events that
+// must be on disk before the gateway acts on them (a denial, a hold, an approval step) use append_durable,
+// which waits for their commit.
+//
+// When the store fails (disk full, read-only, file deleted), the log turns unhealthy with the reason, keeps
+// the unwritten events in memory (bounded), and retries; it turns healthy again after the first successful
+// commit. The gateway refuses statements while the log is unhealthy (fail closed).
+//
+// Every checkpoint_interval, when records were added, the writer signs a checkpoint (tree size, head hash,
+// time) with the Ed25519 key, stores it, and appends it to the checkpoint file.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/crypto.hpp"
+#include "audit/event.hpp"
+#include "audit/store.hpp"
+
+namespace phigate::audit {
+
+struct log_options {
+  std::shared_ptr<const signing_key> signer;  ///< null: no checkpoints
+  std::string checkpoint_file;                ///< "" = checkpoints only in the store
+  std::chrono::milliseconds checkpoint_interval{60'000};
+  std::chrono::milliseconds retry_interval{1'000};  ///< between attempts while the store fails
+  std::size_t max_pending_events = 100'000;  ///< beyond this, while the store fails, events are dropped
+  std::size_t max_batch_records = 8'192;     ///< per transaction
+};
+
+/// What the writer thread reports to the gateway's log.
+enum class log_notice {
+  unhealthy,  ///< the store failed; statements must be refused until it recovers
+  recovered,  ///< a commit succeeded again
+  warning,    ///< something that does not stop the log (checkpoint file not writable, events dropped)
+};
+using health_listener = std::function<void(log_notice notice, const std::string& message)>;
+
+class audit_log {
+ public:
+  /// Reads the chain head from the store and starts the writer. Throws std::runtime_error when the store
+  /// cannot be read.
+  audit_log(std::unique_ptr<store> s, log_options options, health_listener listener = {});
+  ~audit_log();
+  audit_log(const audit_log&) = delete;
+  audit_log& operator=(const audit_log&) = delete;
+
+  /// Queues an event and returns at once.
+  void append(event e);
+  /// Queues an event and waits until it is committed. False when the log is unhealthy or the commit
+  /// failed: the caller must not act as if the event were recorded (the event stays queued and is written
+  /// once the store recovers).
+  bool append_durable(event e);
+
+  [[nodiscard]] bool healthy() const noexcept { return healthy_.load(std::memory_order_acquire); }
+  /// Why the log is unhealthy ("" when healthy).
+  [[nodiscard]] std::string unhealthy_reason() const;
+  /// Waits until everything appended before the call is committed or has failed once.
+  void flush();
+  /// Writes what is queued, signs a final checkpoint and stops the writer. Idempotent.
+  void close();
+
+  [[nodiscard]] std::uint64_t committed_seq() const noexcept { return committed_seq_.load(); }
+  [[nodiscard]] std::uint64_t dropped_events() const noexcept { return dropped_.load(); }
+  [[nodiscard]] std::string describe() const { return store_->describe(); }
+
+ private:
+  struct pending {
+    event e;
+    std::uint64_t ticket;
+  };
+
+  std::uint64_t enqueue(event e);
+  void run_writer();
+  bool write_batch(std::vector<pending>& batch);
+  void maybe_checkpoint(bool force);
+  void set_health(bool healthy, const std::string& reason);
+  void fail_batch(const std::vector<pending>& batch, const std::string& reason);
+  void notify(log_notice notice, const std::string& message);
+
+  std::unique_ptr<store> store_;
+  log_options options_;
+  health_listener listener_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_writer_;
+  std::condition_variable committed_;
+  std::vector<pending> queue_;
+  std::uint64_t next_ticket_ = 0;
+  std::uint64_t committed_ticket_ = 0;  ///< every ticket up to here is committed
+  std::uint64_t failed_ticket_ = 0;     ///< every ticket up to here has failed at least once
+  bool writer_idle_ = false;
+  bool stopping_ = false;
+  bool closed_ = false;
+  std::string reason_;
+
+  std::atomic<bool> healthy_{true};
+  std::atomic<std::uint64_t> committed_seq_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+
+  // Writer thread only.
+  chain_head head_;
+  std::uint64_t checkpointed_seq_ = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_;
+  std::thread writer_;
+};
+
+}  // namespace phigate::audit

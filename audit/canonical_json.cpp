@@ -1,0 +1,301 @@
+#include "audit/canonical_json.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+namespace phigate::audit {
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is not one (overlong forms,
+// surrogates and code points above U+10FFFF are invalid, as RFC 3629 says).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+  return n;
+}
+
+void append_escaped_byte(std::string& out, unsigned char c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\u%04x", c);
+  out += buf;
+}
+
+// Writes keys in the order the caller gives them; the caller's fixed order is what makes it canonical.
+class object_writer {
+ public:
+  explicit object_writer(std::string& out) : out_(out) { out_ += '{'; }
+  void string(std::string_view key, std::string_view value, bool keep_empty = false) {
+    if (value.empty() && !keep_empty) return;
+    name(key);
+    append_json_string(out_, value);
+  }
+  void number(std::string_view key, std::uint64_t value) {
+    name(key);
+    out_ += std::to_string(value);
+  }
+  void list(std::string_view key, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    name(key);
+    out_ += '[';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out_ += ',';
+      append_json_string(out_, items[i]);
+    }
+    out_ += ']';
+  }
+  void counts(std::string_view key, const std::map<std::string, std::uint64_t>& items) {
+    if (items.empty()) return;
+    object_writer inner = open(key);
+    for (const auto& [label, count] : items) inner.number(label, count);
+    inner.close();
+  }
+  object_writer open(std::string_view key) {
+    name(key);
+    return object_writer(out_);
+  }
+  void close() { out_ += '}'; }
+
+ private:
+  // Keys are this file's own constants or detector labels: plain ASCII needs no escaping.
+  void name(std::string_view key) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    if (key.find_first_of("\"\\") == std::string_view::npos &&
+        std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c < 0x7F; })) {
+      out_ += '"';
+      out_.append(key);
+      out_ += "\":";
+      return;
+    }
+    append_json_string(out_, key);
+    out_ += ':';
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+void write_actor(object_writer& o, const actor& who) {
+  if (who.person.empty() && who.client_address.empty() && who.database.empty()) return;
+  auto w = o.open("who");
+  w.string("person", who.person);
+  w.list("groups", who.groups);
+  w.string("client", who.client_address);
+  w.string("application", who.application);
+  w.string("database", who.database);
+  w.string("upstream_role", who.upstream_role);
+  w.string("upstream_user", who.upstream_user);
+  w.close();
+}
+
+void write_statement(object_writer& o, const statement_info& s) {
+  auto w = o.open("statement");
+  w.string("normalized", s.normalized);
+  w.string("text_hmac", s.text_hmac);
+  w.string("params_hmac", s.params_hmac);
+  w.string("key_id", s.key_id);
+  if (s.text) w.string("text", *s.text, true);
+  w.close();
+}
+
+void write_decision(object_writer& o, const decision_info& d) {
+  auto w = o.open("decision");
+  w.string("verdict", d.verdict);
+  w.string("rule", d.rule_id);
+  w.string("reason", d.reason);
+  w.list("kinds", d.kinds);
+  w.list("tables", d.tables);
+  w.string("sqlstate", d.sqlstate);
+  w.close();
+}
+
+void write_approval(object_writer& o, const approval_info& a) {
+  auto w = o.open("approval");
+  w.string("request", a.request_id);
+  w.string("step", a.step);
+  w.list("approvers", a.approvers);
+  w.string("reason", a.reason);
+  w.string("digest", a.digest);
+  w.close();
+}
+
+void write_outcome(object_writer& o, const outcome_info& r) {
+  auto w = o.open("outcome");
+  w.number("rows", r.rows);
+  w.string("command", r.command);
+  w.string("sqlstate", r.sqlstate);
+  w.number("duration_us", r.duration_us);
+  w.counts("masked", r.masked);
+  w.close();
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool read_digits(std::string_view text, std::size_t& pos, std::size_t count, int& value) {
+  if (pos + count > text.size()) return false;
+  value = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  pos += count;
+  return true;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  std::size_t run = 0;  // start of the pending run of bytes that need no escaping
+  const auto flush = [&](std::size_t upto) { out.append(text.data() + run, upto - run); };
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      ++i;  // the common case: copied in one append with its neighbours
+      continue;
+    }
+    if (c >= 0x80) {
+      if (const auto n = utf8_sequence_length(text, i); n > 0) {
+        i += n;
+        continue;
+      }
+    }
+    flush(i);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      append_escaped_byte(out, c);  // other control bytes, DEL, bytes of invalid UTF-8
+    }
+    run = ++i;
+  }
+  flush(text.size());
+  out += '"';
+}
+
+std::string encode_record_body(const event& e, std::uint64_t seq, std::string_view prev_hash_hex) {
+  std::string out;
+  out.reserve(512);
+  object_writer o(out);
+  o.number("v", 1);
+  o.number("seq", seq);
+  o.string("prev", prev_hash_hex, true);
+  o.string("time", format_time(e.time), true);
+  o.string("kind", to_string(e.kind), true);
+  if (e.session != 0) o.number("session", e.session);
+  write_actor(o, e.who);
+  o.string("result", e.result);
+  o.string("detail", e.detail);
+  if (e.statement) write_statement(o, *e.statement);
+  if (e.decision) write_decision(o, *e.decision);
+  if (e.approval) write_approval(o, *e.approval);
+  if (e.outcome) write_outcome(o, *e.outcome);
+  o.close();
+  return out;
+}
+
+std::int64_t to_unix_us(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+std::string format_time(std::chrono::system_clock::time_point t) {
+  const std::int64_t us = to_unix_us(t);
+  std::int64_t secs = us / 1'000'000;
+  std::int64_t frac = us % 1'000'000;
+  if (frac < 0) {
+    frac += 1'000'000;
+    --secs;
+  }
+  const std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(frac));
+  return buf;
+}
+
+std::optional<std::int64_t> parse_time_us(std::string_view text) {
+  std::size_t pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!read_digits(text, pos, 4, year) || pos >= text.size() || text[pos++] != '-' ||
+      !read_digits(text, pos, 2, month) || pos >= text.size() || text[pos++] != '-' ||
+      !read_digits(text, pos, 2, day))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
+  std::int64_t micros = 0;
+  if (pos < text.size() && (text[pos] == 'T' || text[pos] == ' ')) {
+    ++pos;
+    if (!read_digits(text, pos, 2, hour) || pos >= text.size() || text[pos++] != ':' ||
+        !read_digits(text, pos, 2, minute))
+      return std::nullopt;
+    if (pos < text.size() && text[pos] == ':') {
+      ++pos;
+      if (!read_digits(text, pos, 2, second)) return std::nullopt;
+      if (pos < text.size() && text[pos] == '.') {
+        ++pos;
+        std::int64_t scale = 100'000;
+        const std::size_t start = pos;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+          micros += (text[pos] - '0') * scale;
+          scale /= 10;
+          ++pos;
+        }
+        if (pos == start) return std::nullopt;
+      }
+    }
+    if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  }
+  std::int64_t offset_s = 0;
+  if (pos < text.size() && text[pos] == 'Z') {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos++] == '-' ? -1 : 1;
+    int oh = 0, om = 0;
+    if (!read_digits(text, pos, 2, oh)) return std::nullopt;
+    if (pos < text.size() && text[pos] == ':') ++pos;
+    if (!read_digits(text, pos, 2, om)) return std::nullopt;
+    offset_s = sign * (oh * 3600 + om * 60);
+  }
+  if (pos != text.size()) return std::nullopt;
+  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+  return secs * 1'000'000 + micros;
+}
+
+}  // namespace phigate::audit

@@ -1,0 +1,38 @@
+// The canonical encoding of an audit record: JSON with a fixed key order, no whitespace, integers only,
+// and one escaping rule per byte, so the same event always encodes to the same bytes and a verifier can
+// recompute the chain hash from the stored text alone. Empty optional fields are left out.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "audit/event.hpp"
+
+namespace phigate::audit {
+
+/// The previous hash of the first record: 64 hex zeros.
+inline constexpr std::string_view genesis_hash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Appends `text` as a JSON string literal. Valid UTF-8 passes through; control characters, quotes and
+/// backslashes are escaped; each byte of an invalid UTF-8 sequence becomes \u00XX (so the output is always
+/// valid JSON and the mapping is deterministic).
+void append_json_string(std::string& out, std::string_view text);
+
+/// The record body: {"v":1,"seq":N,"prev":"<hex>","time":"...","kind":"...",...}. The chain hash of a
+/// record is SHA-256 over exactly these bytes, and `prev` is the chain hash of the record before it.
+std::string encode_record_body(const event& e, std::uint64_t seq, std::string_view prev_hash_hex);
+
+/// "2026-12-04T18:33:36.123456Z" (UTC, microseconds).
+std::string format_time(std::chrono::system_clock::time_point t);
+/// Microseconds since the Unix epoch.
+std::int64_t to_unix_us(std::chrono::system_clock::time_point t);
+
+/// Reads "2026-12-04", "2026-12-04T18:33", "2026-12-04T18:33:36", with optional fraction and "Z" or
+/// "+hh:mm" offset (no offset: UTC). Returns microseconds since the Unix epoch, nullopt when unreadable.
+std::optional<std::int64_t> parse_time_us(std::string_view text);
+
+}  // namespace phigate::audit

@@ -1,0 +1,202 @@
+#include "audit/crypto.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace phigate::audit {
+
+namespace {
+
+struct md_ctx_deleter {
+  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+};
+using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
+struct mac_ctx_deleter {
+  void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
+};
+using mac_ctx_ptr = std::unique_ptr<EVP_MAC_CTX, mac_ctx_deleter>;
+struct bio_deleter {
+  void operator()(BIO* b) const noexcept { BIO_free(b); }
+};
+using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
+
+bool read_file(const std::string& path, std::string& out, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path;
+    return false;
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = std::move(s).str();
+  return true;
+}
+
+std::string raw_public_key(EVP_PKEY* key) {
+  unsigned char raw[32];
+  std::size_t len = sizeof raw;
+  if (EVP_PKEY_get_raw_public_key(key, raw, &len) != 1) return {};
+  return std::string(reinterpret_cast<char*>(raw), len);
+}
+
+}  // namespace
+
+void pkey_deleter::operator()(EVP_PKEY* key) const noexcept {
+  EVP_PKEY_free(key);
+}
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = digits[c >> 4];
+    out[2 * i + 1] = digits[c & 0xF];
+  }
+  return out;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
+}
+
+hmac_key::hmac_key(std::string id, std::string_view secret) : id_(std::move(id)), prototype_(nullptr) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (!mac) throw std::runtime_error("OpenSSL has no HMAC");
+  prototype_ = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);  // the context holds its own reference
+  char digest_name[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                         OSSL_PARAM_construct_end()};
+  if (!prototype_ || EVP_MAC_init(prototype_, reinterpret_cast<const unsigned char*>(secret.data()),
+                                  secret.size(), params) != 1) {
+    EVP_MAC_CTX_free(prototype_);
+    throw std::runtime_error("cannot initialise HMAC-SHA256");
+  }
+}
+
+hmac_key::~hmac_key() {
+  EVP_MAC_CTX_free(prototype_);
+}
+
+std::string hmac_key::digest_hex(std::string_view data) const {
+  // Copying the keyed context skips the key schedule and the algorithm fetch on every statement.
+  mac_ctx_ptr ctx(EVP_MAC_CTX_dup(prototype_));
+  unsigned char out[EVP_MAX_MD_SIZE];
+  std::size_t len = 0;
+  if (!ctx ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out, &len, sizeof out) != 1)
+    return {};
+  return to_hex(std::string_view(reinterpret_cast<char*>(out), len));
+}
+
+std::optional<signing_key> signing_key::load_pem_file(const std::string& path, std::string& error) {
+  std::string pem;
+  if (!read_file(path, pem, error)) return std::nullopt;
+  auto key = from_pem(pem, error);
+  if (!key) error = path + ": " + error;
+  return key;
+}
+
+std::optional<signing_key> signing_key::from_pem(std::string_view pem, std::string& error) {
+  bio_ptr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  pkey_ptr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    error = "not a PEM private key (make one with `openssl genpkey -algorithm ed25519`)";
+    return std::nullopt;
+  }
+  if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
+    error = "the signing key must be Ed25519 (`openssl genpkey -algorithm ed25519`)";
+    return std::nullopt;
+  }
+  return signing_key(std::move(key));
+}
+
+std::string signing_key::sign_hex(std::string_view message) const {
+  md_ctx_ptr ctx(EVP_MD_CTX_new());
+  unsigned char sig[64];
+  std::size_t len = sizeof sig;
+  // Ed25519 is a one-shot scheme: no digest is named, the message is signed whole.
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), sig, &len, reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1)
+    return {};
+  return to_hex(std::string_view(reinterpret_cast<char*>(sig), len));
+}
+
+std::string signing_key::public_pem() const {
+  bio_ptr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PUBKEY(bio.get(), key_.get());
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string signing_key::key_id() const {
+  return sha256_hex(raw_public_key(key_.get())).substr(0, 16);
+}
+
+std::optional<verify_key> verify_key::load_pem_file(const std::string& path, std::string& error) {
+  std::string pem;
+  if (!read_file(path, pem, error)) return std::nullopt;
+  auto key = from_pem(pem, error);
+  if (!key) error = path + ": " + error;
+  return key;
+}
+
+std::optional<verify_key> verify_key::from_pem(std::string_view pem, std::string& error) {
+  bio_ptr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  pkey_ptr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    // A private key file also carries the public half.
+    bio_ptr again(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    key.reset(PEM_read_bio_PrivateKey(again.get(), nullptr, nullptr, nullptr));
+  }
+  if (!key || EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
+    error = "not a PEM Ed25519 public key";
+    return std::nullopt;
+  }
+  return verify_key(std::move(key));
+}
+
+bool verify_key::verify_hex(std::string_view message, std::string_view signature_hex) const {
+  const auto sig = from_hex(signature_hex);
+  if (!sig) return false;
+  md_ctx_ptr ctx(EVP_MD_CTX_new());
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) == 1 &&
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()), sig->size(),
+                          reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+}
+
+std::string verify_key::key_id() const {
+  return sha256_hex(raw_public_key(key_.get())).substr(0, 16);
+}
+
+}  // namespace phigate::audit

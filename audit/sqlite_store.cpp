@@ -1,0 +1,219 @@
+#include "audit/sqlite_store.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace phigate::audit {
+
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+
+constexpr const char* schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS audit_records (
+  seq INTEGER PRIMARY KEY,
+  time_us INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  person TEXT NOT NULL,
+  body TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time_us);
+CREATE INDEX IF NOT EXISTS audit_records_person ON audit_records (person, seq);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  tree_size INTEGER PRIMARY KEY,
+  head_hash TEXT NOT NULL,
+  time TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+)sql";
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const auto* text = sqlite3_column_text(s, i);
+  return text ? std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(s, i)) : std::string();
+}
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& text) {
+  sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+}  // namespace
+
+sqlite_store::sqlite_store(std::string path, mode m) : path_(std::move(path)), mode_(m) {
+  if (auto problem = open(); !problem.empty()) throw std::runtime_error(problem);
+}
+
+std::string sqlite_store::failure(const char* what) const {
+  return std::string(what) + " " + path_ + ": " + (db_ ? sqlite3_errmsg(db_.get()) : "not open");
+}
+
+std::string sqlite_store::exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
+  std::string out = "audit store " + path_ + ": " + (message ? message : "error");
+  sqlite3_free(message);
+  return out;
+}
+
+std::string sqlite_store::open() {
+  insert_.reset();
+  db_.reset();
+  const int flags = mode_ == mode::write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+                                         : SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path_.c_str(), &raw, flags, nullptr);
+  db_.reset(raw);
+  if (rc != SQLITE_OK) return failure("cannot open audit store");
+  sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+  if (mode_ == mode::write) {
+    // WAL: readers (verify, export, tail) never block the writer. synchronous=FULL: a committed record
+    // survives power loss, not only a crash; group commit spreads the fsync over many records.
+    if (auto e = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !e.empty()) return e;
+    if (auto e = exec(schema_sql); !e.empty()) return e;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_.get(),
+                           "INSERT INTO audit_records (seq, time_us, kind, person, body, hash) "
+                           "VALUES (?, ?, ?, ?, ?, ?)",
+                           -1, &stmt, nullptr) != SQLITE_OK)
+      return failure("cannot prepare audit insert for");
+    insert_.reset(stmt);
+  }
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) return "audit store " + path_ + ": " + std::strerror(errno);
+  inode_ = st.st_ino;
+  device_ = st.st_dev;
+  return {};
+}
+
+std::string sqlite_store::reopen() {
+  return open();
+}
+
+std::string sqlite_store::check() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) {
+    if (errno == ENOENT) return "audit store file " + path_ + " was deleted";
+    return "audit store " + path_ + ": " + std::strerror(errno);
+  }
+  if (st.st_ino != inode_ || st.st_dev != device_) return "audit store file " + path_ + " was replaced";
+  return {};
+}
+
+std::string sqlite_store::head(chain_head& out) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1", -1, &raw,
+                         nullptr) != SQLITE_OK)
+    return failure("cannot read");
+  sqlite_stmt_ptr stmt(raw);
+  const int rc = sqlite3_step(raw);
+  if (rc == SQLITE_ROW) {
+    out.seq = static_cast<std::uint64_t>(sqlite3_column_int64(raw, 0));
+    out.hash = column_text(raw, 1);
+    return {};
+  }
+  if (rc != SQLITE_DONE) return failure("cannot read");
+  out.seq = 0;
+  out.hash.clear();
+  return {};
+}
+
+std::string sqlite_store::append(const std::vector<stored_record>& records) {
+  if (!insert_) return "audit store " + path_ + " is read-only";
+  if (auto e = exec("BEGIN IMMEDIATE"); !e.empty()) return e;
+  for (const auto& r : records) {
+    sqlite3_stmt* s = insert_.get();
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(r.seq));
+    sqlite3_bind_int64(s, 2, r.time_us);
+    bind_text(s, 3, r.kind);
+    bind_text(s, 4, r.person);
+    bind_text(s, 5, r.body);
+    bind_text(s, 6, r.hash);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      std::string problem = failure("cannot write audit store");
+      sqlite3_reset(s);
+      exec("ROLLBACK");
+      return problem;
+    }
+  }
+  sqlite3_reset(insert_.get());
+  if (sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string problem = failure("cannot commit to audit store");
+    exec("ROLLBACK");
+    return problem;
+  }
+  return {};
+}
+
+std::string sqlite_store::add_checkpoint(const checkpoint& c) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(),
+                         "INSERT OR REPLACE INTO audit_checkpoints (tree_size, head_hash, time, key_id, "
+                         "signature) VALUES (?, ?, ?, ?, ?)",
+                         -1, &raw, nullptr) != SQLITE_OK)
+    return failure("cannot write checkpoint to");
+  sqlite_stmt_ptr stmt(raw);
+  sqlite3_bind_int64(raw, 1, static_cast<sqlite3_int64>(c.tree_size));
+  bind_text(raw, 2, c.head_hash);
+  bind_text(raw, 3, c.time);
+  bind_text(raw, 4, c.key_id);
+  bind_text(raw, 5, c.signature);
+  if (sqlite3_step(raw) != SQLITE_DONE) return failure("cannot write checkpoint to");
+  return {};
+}
+
+std::string sqlite_store::read(const record_filter& filter, std::vector<stored_record>& out) {
+  std::string sql = "SELECT seq, time_us, kind, person, body, hash FROM audit_records WHERE seq > ?1";
+  if (filter.since_us) sql += " AND time_us >= ?2";
+  if (filter.until_us) sql += " AND time_us < ?3";
+  if (filter.person) sql += " AND person = ?4";
+  sql += " ORDER BY seq";
+  if (filter.limit > 0) sql += " LIMIT " + std::to_string(filter.limit);
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
+    return failure("cannot read");
+  sqlite_stmt_ptr stmt(raw);
+  sqlite3_bind_int64(raw, 1, static_cast<sqlite3_int64>(filter.after_seq));
+  if (filter.since_us) sqlite3_bind_int64(raw, 2, *filter.since_us);
+  if (filter.until_us) sqlite3_bind_int64(raw, 3, *filter.until_us);
+  if (filter.person) bind_text(raw, 4, *filter.person);
+  int rc;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    stored_record r;
+    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(raw, 0));
+    r.time_us = sqlite3_column_int64(raw, 1);
+    r.kind = column_text(raw, 2);
+    r.person = column_text(raw, 3);
+    r.body = column_text(raw, 4);
+    r.hash = column_text(raw, 5);
+    out.push_back(std::move(r));
+  }
+  return rc == SQLITE_DONE ? std::string() : failure("cannot read");
+}
+
+std::string sqlite_store::checkpoints(std::vector<checkpoint>& out) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(),
+                         "SELECT tree_size, head_hash, time, key_id, signature FROM audit_checkpoints "
+                         "ORDER BY tree_size",
+                         -1, &raw, nullptr) != SQLITE_OK)
+    return failure("cannot read checkpoints from");
+  sqlite_stmt_ptr stmt(raw);
+  int rc;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    checkpoint c;
+    c.tree_size = static_cast<std::uint64_t>(sqlite3_column_int64(raw, 0));
+    c.head_hash = column_text(raw, 1);
+    c.time = column_text(raw, 2);
+    c.key_id = column_text(raw, 3);
+    c.signature = column_text(raw, 4);
+    out.push_back(std::move(c));
+  }
+  return rc == SQLITE_DONE ? std::string() : failure("cannot read checkpoints from");
+}
+
+}  // namespace phigate::audit
