@@ -19,7 +19,7 @@ std::pair<std::int32_t, std::int32_t> cancel_registry::issue(upstream_backend_ke
     next_process_id_ =
         next_process_id_ == std::numeric_limits<std::int32_t>::max() ? 1 : next_process_id_ + 1;
   } while (entries_.contains(pid));
-  entries_.emplace(pid, entry{secret, std::move(upstream)});
+  entries_.emplace(pid, entry{secret, std::move(upstream), {}});
   return {pid, secret};
 }
 
@@ -34,6 +34,23 @@ std::optional<upstream_backend_key> cancel_registry::find(std::int32_t process_i
   auto it = entries_.find(process_id);
   if (it == entries_.end() || it->second.secret_key != secret_key) return std::nullopt;
   return it->second.upstream;
+}
+
+void cancel_registry::set_hold_hook(std::int32_t process_id, std::function<void()> hook) {
+  std::lock_guard lock(mutex_);
+  if (auto it = entries_.find(process_id); it != entries_.end()) it->second.hold_hook = std::move(hook);
+}
+
+bool cancel_registry::interrupt_hold(std::int32_t process_id, std::int32_t secret_key) const {
+  std::function<void()> hook;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(process_id);
+    if (it == entries_.end() || it->second.secret_key != secret_key || !it->second.hold_hook) return false;
+    hook = it->second.hold_hook;
+  }
+  hook();  // outside the lock: the hook may post work that sets a new hook
+  return true;
 }
 
 }  // namespace phigate

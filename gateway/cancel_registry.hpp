@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,10 +28,17 @@ class cancel_registry {
   /// The upstream backend for a client key, if both parts match.
   std::optional<upstream_backend_key> find(std::int32_t process_id, std::int32_t secret_key) const;
 
+  /// While a session holds a statement for approval, a cancel for its key calls `hook` (which must only
+  /// post work to the session's own executor); an empty function removes it.
+  void set_hold_hook(std::int32_t process_id, std::function<void()> hook);
+  /// Calls the hold hook for a key, if both parts match and one is set; true when it did.
+  bool interrupt_hold(std::int32_t process_id, std::int32_t secret_key) const;
+
  private:
   struct entry {
     std::int32_t secret_key;
     upstream_backend_key upstream;
+    std::function<void()> hold_hook;
   };
   mutable std::mutex mutex_;
   std::unordered_map<std::int32_t, entry> entries_;

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "gateway/config_admin.hpp"
+#include "gateway/config_audit.hpp"
+#include "gateway/config_capture.hpp"
 #include "masking/transforms.hpp"
 #include "protocol/postgres/auth.hpp"
 
@@ -91,6 +94,11 @@ struct gateway_config {
   /// `policy_file:` resolved against the config file's directory; "" = no policy (every statement allowed).
   std::string policy_file;
   std::string log_level = "info";
+  approvals_config approvals;             ///< where held statements wait for approval
+  std::optional<admin_config> admin;      ///< absent → no admin HTTP listener
+  notify_config notify;                   ///< chat and webhook announcements of new requests
+  std::optional<capture_config> capture;  ///< absent → no session is recorded for `phigate replay`
+  std::optional<audit_config> audit;      ///< absent → no audit log
 };
 
 /// One problem found in a config file.

@@ -341,8 +341,9 @@ gateway_config yaml_loader::load(const YAML::Node& root) {
           "expected a mapping at the top level, got " + std::string(type_name(root)));
     return config;
   }
-  const auto f = known_fields(top, {"listen", "workers", "tls", "limits", "upstream", "roles", "users",
-                                    "masking", "policy_file", "log"});
+  const auto f =
+      known_fields(top, {"listen", "workers", "tls", "limits", "upstream", "roles", "users", "masking",
+                         "policy_file", "log", "approvals", "admin", "notify", "capture", "audit"});
   const auto section = [&](const char* key, const auto& load_section) {
     if (const auto it = f.find(key); it != f.end()) load_section(it->second);
   };
@@ -358,6 +359,16 @@ gateway_config yaml_loader::load(const YAML::Node& root) {
   section("masking", [&](const entry& e) { load_masking(e, config); });
   section("policy_file", [&](const entry& e) { config.policy_file = readable_path(e).value_or(""); });
   section("log", [&](const entry& e) { load_log(e, config); });
+  config.approvals = default_approvals_config(base_dir_);
+  section("approvals",
+          [&](const entry& e) { config.approvals = load_approvals_config(*this, e, base_dir_); });
+  section("admin",
+          [&](const entry& e) { config.admin = load_admin_config(*this, e, base_dir_, config.users); });
+  section("notify",
+          [&](const entry& e) { config.notify = load_notify_config(*this, e, base_dir_, config.users); });
+  section("capture",
+          [&](const entry& e) { load_capture_section(*this, e, base_dir_, config.capture.emplace()); });
+  section("audit", [&](const entry& e) { config.audit = load_audit_config(*this, e, base_dir_); });
   for (const auto& [role_entry, name] : user_roles_) {
     if (!role_names_.contains(name))
       error(role_entry, "unknown role '" + name + "' (not defined under roles)");

@@ -34,22 +34,32 @@ decoded<pg::frame> frame_reader::poll(phase p) {
   return f;
 }
 
+void frame_reader::make_room() {
+  // Room for at least one chunk beyond what is buffered, moving the partial message to the front.
+  if (begin_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (buf_.size() - end_ < read_chunk_bytes) buf_.resize(std::max(buf_.size() * 2, end_ + read_chunk_bytes));
+}
+
 asio::awaitable<decoded<pg::frame>> frame_reader::next(transport& t, phase p, error_code& io_error) {
   for (;;) {
     auto f = poll(p);
     if (!f.need_more()) co_return f;
-    // Make room for at least one chunk beyond what is buffered, moving the partial message to the front.
-    if (begin_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    }
-    if (buf_.size() - end_ < read_chunk_bytes)
-      buf_.resize(std::max(buf_.size() * 2, end_ + read_chunk_bytes));
+    make_room();
     std::size_t n = co_await t.read_some({buf_.data() + end_, buf_.size() - end_}, io_error);
     if (io_error) co_return decode_error{decode_errc::malformed, "connection closed"};
     end_ += n;
   }
+}
+
+asio::awaitable<void> frame_reader::fill(transport& t, error_code& io_error) {
+  consume_previous();
+  make_room();
+  std::size_t n = co_await t.read_some({buf_.data() + end_, buf_.size() - end_}, io_error);
+  if (!io_error) end_ += n;
 }
 
 }  // namespace phigate

@@ -27,11 +27,17 @@ class frame_reader {
   /// codec's error. Consumes the message returned by the previous call, like next().
   decoded<pg::frame> poll(phase p);
 
+  /// Reads once from the transport into the buffer without returning a frame (consuming the frame returned
+  /// last). Used while a statement is held, to notice a client that goes away; whatever arrives stays
+  /// buffered for next()/poll().
+  asio::awaitable<void> fill(transport& t, error_code& io_error);
+
   /// Bytes read from the socket but not yet returned as a frame.
   std::size_t buffered() const noexcept { return end_ - begin_ - pending_consume_; }
 
  private:
   void consume_previous();
+  void make_room();
   std::size_t max_message_bytes_;
   std::string buf_;
   std::size_t begin_ = 0;            // first unconsumed byte

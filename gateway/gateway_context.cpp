@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "gateway/audit_gate.hpp"
 #include "gateway/pg_masking_rewriter.hpp"
 #include "gateway/policy_gate.hpp"
 
@@ -63,9 +64,13 @@ gateway_snapshot make_snapshot(std::shared_ptr<const gateway_config> config) {
   return s;
 }
 
-gateway_context::gateway_context(gateway_snapshot snapshot)
-    : snapshot_(std::make_shared<const gateway_snapshot>(std::move(snapshot))),
-      mock_secret_(pg::scram::random_bytes(32)) {}
+gateway_context::gateway_context(gateway_snapshot snapshot) : mock_secret_(pg::scram::random_bytes(32)) {
+  const auto& config = snapshot.config;
+  if (config && config->audit && config->audit->enabled)
+    audit_ = std::make_shared<audit_recorder>(*config->audit);
+  snapshot.audit = audit_;
+  snapshot_ = std::make_shared<const gateway_snapshot>(std::move(snapshot));
+}
 
 std::shared_ptr<const gateway_snapshot> gateway_context::snapshot() const {
   std::lock_guard lock(mutex_);
@@ -73,6 +78,7 @@ std::shared_ptr<const gateway_snapshot> gateway_context::snapshot() const {
 }
 
 void gateway_context::replace_snapshot(gateway_snapshot snapshot) {
+  snapshot.audit = audit_;
   auto next = std::make_shared<const gateway_snapshot>(std::move(snapshot));
   std::lock_guard lock(mutex_);
   snapshot_ = std::move(next);
@@ -81,8 +87,11 @@ void gateway_context::replace_snapshot(gateway_snapshot snapshot) {
 std::unique_ptr<statement_gate> gateway_context::make_gate(const gateway_snapshot& snap,
                                                            const session_identity& who) {
   auto policy = snap.policy;
-  if (!policy) return std::make_unique<allow_all_gate>();
-  return std::make_unique<policy_gate>(std::move(policy), who);
+  if (!policy) {
+    if (snap.audit) return std::make_unique<audit_only_gate>(snap.audit);
+    return std::make_unique<allow_all_gate>();
+  }
+  return std::make_unique<policy_gate>(std::move(policy), who, snap.audit);
 }
 
 std::unique_ptr<row_rewriter> gateway_context::make_rewriter(const gateway_snapshot& snap,

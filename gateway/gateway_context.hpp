@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/approval_hub.hpp"
+#include "gateway/audit_recorder.hpp"
 #include "gateway/cancel_registry.hpp"
 #include "gateway/config.hpp"
 #include "gateway/seams.hpp"
@@ -27,6 +29,8 @@ struct gateway_snapshot {
   std::shared_ptr<const masking::cell_masker> masker;
   /// The loaded policy file (null when the config names none: every statement is allowed).
   std::shared_ptr<const policy::policy_model> policy;
+  /// The gateway's audit log, the same in every snapshot (set by gateway_context; null when audit is off).
+  std::shared_ptr<audit_recorder> audit;
 };
 
 /// Builds the TLS contexts and the masking detectors for a config; throws std::runtime_error with a readable
@@ -45,6 +49,15 @@ class gateway_context {
   const std::string& mock_secret() const noexcept { return mock_secret_; }
   std::uint64_t next_session_id() noexcept { return ++session_counter_; }
 
+  /// Where held statements are filed and waited on; null when the gateway has no approvals store (held
+  /// statements are then refused). Set once at start, before any session runs.
+  void set_approvals_hub(std::shared_ptr<approval_hub> hub) { approvals_hub_ = std::move(hub); }
+  approval_hub* approvals_hub() const noexcept { return approvals_hub_.get(); }
+
+  /// The audit log, opened from the config's `audit:` section when the context is made and kept across
+  /// reloads (a changed audit section takes effect after a restart); null when audit is off.
+  audit_recorder* audit() const noexcept { return audit_.get(); }
+
   /// The decide and rewrite steps for one session, from the snapshot the session started with.
   static std::unique_ptr<statement_gate> make_gate(const gateway_snapshot& snap, const session_identity& who);
   static std::unique_ptr<row_rewriter> make_rewriter(const gateway_snapshot& snap,
@@ -54,6 +67,8 @@ class gateway_context {
   mutable std::mutex mutex_;
   std::shared_ptr<const gateway_snapshot> snapshot_;
   cancel_registry cancels_;
+  std::shared_ptr<approval_hub> approvals_hub_;
+  std::shared_ptr<audit_recorder> audit_;
   std::string mock_secret_;
   std::atomic<std::uint64_t> session_counter_{0};
 };

@@ -3,6 +3,10 @@
 //   check   --config FILE                       validate a config; file:line:column errors, exit 1
 //   passwd  [--iterations N]                    read a password on stdin, print a SCRAM-SHA-256 verifier
 //   detect                                      PHI detection over JSON Lines cells on stdin
+//   replay  run|import|show                     replay captured sessions and measure them
+//   approvals list|show|approve|deny            held statements through the admin API
+//   review                                      terminal UI for approvers (admin API)
+//   audit   verify|export|tail                  check, export or follow the tamper-evident audit log
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -11,8 +15,12 @@
 #include <iostream>
 #include <iterator>
 
+#include "gateway/approvals_cli.hpp"
+#include "gateway/audit_cli.hpp"
 #include "gateway/config.hpp"
 #include "gateway/gateway_context.hpp"
+#include "gateway/replay_cli.hpp"
+#include "gateway/review_tui.hpp"
 #include "gateway/server.hpp"
 #include "masking/detect_cli.hpp"
 #include "protocol/postgres/auth.hpp"
@@ -97,10 +105,24 @@ int main(int argc, char** argv) {
   auto* detect = app.add_subcommand(
       "detect", "Read {\"column\", \"text\"} JSON lines on stdin, write {\"entities\": [...]} lines");
 
+  replay::replay_command replay(app);
+
+  approvals_cli_options approvals_options;
+  auto* approvals = add_approvals_command(app, approvals_options);
+  review_tui_options review_options;
+  auto* review = add_review_command(app, review_options);
+
+  audit_cli_options audit_options;
+  auto* audit = add_audit_command(app, audit_options);
+
   CLI11_PARSE(app, argc, argv);
   if (*serve) return run_serve(config_path, ready_file);
   if (*check) return run_check(config_path);
   if (*passwd) return run_passwd(iterations);
   if (*detect) return masking::run_detect(std::cin, std::cout, masking::detector_config{});
+  if (replay.selected()) return replay.run();
+  if (*approvals) return run_approvals_cli(approvals_options, std::cout, std::cerr);
+  if (*review) return run_review_tui(review_options);
+  if (*audit) return run_audit_command(*audit, audit_options);
   return 2;
 }

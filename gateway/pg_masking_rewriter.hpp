@@ -45,7 +45,7 @@ class pg_masking_rewriter final : public row_rewriter {
   /// Masked values per detector label since the session began: a cell (or COPY field, line, message field)
   /// counts once per label found in it. "UNREADABLE_ROW" counts DataRows that could not be decoded and were
   /// sent as rows of NULLs.
-  const std::map<std::string, std::uint64_t>& masked_counts() const { return masked_counts_; }
+  const std::map<std::string, std::uint64_t>& masked_counts() const override { return masked_counts_; }
 
  private:
   struct column {

@@ -68,6 +68,7 @@ class pg_response_queue {
   struct statement_info {
     std::string sql;
     std::shared_ptr<const result_shape> shape;  ///< from Describe 'S' (formats all text/unknown)
+    bool held = false;  ///< the policy holds it: binding it starts a hold (see pg_session_hold.cpp)
   };
   struct portal_info {
     std::string statement;

@@ -1,8 +1,10 @@
 #include "gateway/pg_session.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace phigate {
 
@@ -13,6 +15,7 @@ pg_session::pg_session(tcp::socket socket, std::shared_ptr<gateway_context> ctx)
       client_(std::move(socket)),
       client_reader_(config().limits.max_message_bytes),
       upstream_reader_(config().limits.max_server_message_bytes),
+      client_write_idle_(client_.socket().get_executor()),
       watchdog_(client_.socket().get_executor()) {
   error_code ec;
   auto ep = client_.socket().remote_endpoint(ec);
@@ -66,8 +69,16 @@ asio::awaitable<void> pg_session::finish(session_end why) {
 }
 
 asio::awaitable<bool> pg_session::send_client(const std::string& bytes) {
+  while (client_writing_) {
+    // The timer is only a wake-up signal: the writer cancels it when done.
+    client_write_idle_.expires_at(asio::steady_timer::time_point::max());
+    co_await client_write_idle_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  client_writing_ = true;
   error_code ec;
   co_await client_.write_all(bytes, ec);
+  client_writing_ = false;
+  client_write_idle_.cancel();
   co_return !ec;
 }
 

@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "gateway/audit_session.hpp"
 #include "gateway/frame_reader.hpp"
 #include "gateway/gateway_context.hpp"
+#include "gateway/pg_held_batch.hpp"
 #include "gateway/pg_response_queue.hpp"
 #include "gateway/seams.hpp"
 #include "gateway/session_end.hpp"
@@ -78,8 +80,24 @@ class pg_session {
   maybe_end on_server_error(const pg::frame& f, std::string& to_client);
   session_end end_relay(session_end why, transport& other);
   void deny_into(const decision& d, std::string& to_upstream, bool extended);
+  void forget_prepared(const decision& d);
+
+  // Statements held for approval (pg_session_hold.cpp)
+  struct hold_outcome;
+  void start_hold(const pg::frame& f, decision d, bool extended, std::string_view portal_sql = {});
+  maybe_end hold_frame(const pg::frame& f);
+  asio::awaitable<maybe_end> resolve_hold(std::string& to_upstream);
+  asio::awaitable<hold_outcome> await_decision(approval_hub& hub, const approvals::request& filed);
+  approvals::request draft_request(const held_batch& held, std::string justification) const;
+  maybe_end release_held(const held_batch& held, std::string& to_upstream);
+  /// Records one approval step in the audit log; false when it could not be recorded.
+  bool audit_step(const approvals::request& r, std::string_view step, std::string_view reason);
+  void refuse_held(const held_batch& held, std::string_view sqlstate, std::string message,
+                   std::string& to_upstream);
 
   // Helpers
+  /// Writes to the client; both pumps may call it (a held statement's notice goes out from the client
+  /// pump), so writes are serialized and never interleave.
   asio::awaitable<bool> send_client(const std::string& bytes);
   /// Ends the session after telling the client why (FATAL ErrorResponse).
   asio::awaitable<session_end> refuse(session_end why, std::string_view sqlstate, std::string message);
@@ -103,9 +121,14 @@ class pg_session {
   std::vector<std::pair<std::string, std::string>> client_params_;  ///< allowed startup parameters
   std::unique_ptr<statement_gate> gate_;
   std::unique_ptr<row_rewriter> rewriter_;
+  audit_session audit_;  ///< this session in the audit log (connection, authentication, outcomes)
   pg_response_queue responses_;
   char transaction_status_ = 'I';
   bool discarding_until_sync_ = false;  ///< after a denial in the extended protocol, as the server would
+  std::unique_ptr<held_batch> held_;    ///< messages held for approval, not yet sent upstream
+  bool replaying_approved_ = false;     ///< releasing an approved batch: its holds are satisfied
+  bool client_writing_ = false;
+  asio::steady_timer client_write_idle_;  ///< cancelled when a client write ends, to wake the other pump
 
   std::optional<std::int32_t> client_key_pid_;  ///< our BackendKeyData, registered for cancels
   pg::backend_key_data upstream_key_;

@@ -14,7 +14,9 @@ constexpr std::string_view refused_statement_sql = "PHIGATE REFUSED";
 constexpr std::string_view refused_statement_name = "phigate_refused";
 
 // Passes the client's message on untouched.
-void forward(const pg::frame& f, std::string& to_upstream) { to_upstream.append(as_chars(f.whole)); }
+void forward(const pg::frame& f, std::string& to_upstream) {
+  to_upstream.append(as_chars(f.whole));
+}
 
 }  // namespace
 
@@ -30,8 +32,16 @@ void pg_session::deny_into(const decision& d, std::string& to_upstream, bool ext
   responses_.push(std::move(e));
 }
 
+void pg_session::forget_prepared(const decision& d) {
+  // The server's statement of that name is now one phigate did not see parsed (or none): a Bind of it is
+  // refused rather than run under the text phigate remembers.
+  if (d.forgets_all_statements) responses_.statements.clear();
+  for (const auto& name : d.forgets_statements) responses_.statements.erase(name);
+}
+
 pg_session::maybe_end pg_session::on_client_message(const pg::frame& f, std::string& to_upstream) {
   using kind = expected_response::kind;
+  if (held_) return hold_frame(f);  // the rest of a held batch waits with it
   switch (f.type) {
     case pg::frontend_type::query:
       return on_query(f, to_upstream);
@@ -80,10 +90,14 @@ pg_session::maybe_end pg_session::on_query(const pg::frame& f, std::string& to_u
   using kind = expected_response::kind;
   auto q = pg::query::decode(f);
   if (!q) return protocol_violation("client: malformed Query");
-  auto d = gate_->decide(identity_, {statement_request::protocol::simple, q->sql, nullptr});
+  auto d =
+      gate_->decide(identity_, {statement_request::protocol::simple, q->sql, nullptr, replaying_approved_});
   if (d.what == decision::verdict::deny) {
     deny_into(d, to_upstream, false);
+  } else if (d.what == decision::verdict::hold) {
+    start_hold(f, std::move(d), false);
   } else {
+    forget_prepared(d);
     forward(f, to_upstream);
     responses_.push(expected_response{kind::simple_query});
   }
@@ -97,12 +111,16 @@ pg_session::maybe_end pg_session::on_parse(const pg::frame& f, std::string& to_u
   // Judged at Parse as well as at Execute: planning at Bind can already evaluate functions, so a
   // statement the policy refuses never reaches the server at all. Execute judges again, because the
   // session's state (search_path, role) may have changed in between.
-  auto d = gate_->decide(identity_, {statement_request::protocol::extended, p->sql, nullptr});
+  auto d =
+      gate_->decide(identity_, {statement_request::protocol::extended, p->sql, nullptr, replaying_approved_});
   if (d.what == decision::verdict::deny) {
     deny_into(d, to_upstream, true);
     return std::nullopt;
   }
-  responses_.statements[std::string(p->name)] = {std::string(p->sql), nullptr};
+  // Parsing runs nothing, so a held statement is parsed now and held when it is bound: a client that
+  // prepares once and executes later is asked for approval once, for the execution.
+  responses_.statements[std::string(p->name)] = {std::string(p->sql), nullptr,
+                                                 d.what == decision::verdict::hold};
   forward(f, to_upstream);
   responses_.push(expected_response{kind::parse, std::string(p->name)});
   return std::nullopt;
@@ -122,6 +140,18 @@ pg_session::maybe_end pg_session::on_bind(const pg::frame& f, std::string& to_up
                                           "\" was not prepared through phigate's protocol messages"),
               to_upstream, true);
     return std::nullopt;
+  }
+  if (st->second.held && !replaying_approved_) {
+    // Planning at Bind can already evaluate functions: the hold starts here, parameters included.
+    auto d = gate_->decide(identity_, {statement_request::protocol::extended, st->second.sql, &*b, false});
+    if (d.what == decision::verdict::hold) {
+      start_hold(f, std::move(d), true);
+      return std::nullopt;
+    }
+    if (d.what == decision::verdict::deny) {
+      deny_into(d, to_upstream, true);
+      return std::nullopt;
+    }
   }
   auto portal = responses_.portals.find(b->portal);
   if (portal == responses_.portals.end())
@@ -163,11 +193,17 @@ pg_session::maybe_end pg_session::on_execute(const pg::frame& f, std::string& to
               to_upstream, true);
     return std::nullopt;
   }
-  auto d = gate_->decide(identity_, {statement_request::protocol::extended, portal->second.sql, nullptr});
+  auto d = gate_->decide(
+      identity_, {statement_request::protocol::extended, portal->second.sql, nullptr, replaying_approved_});
   if (d.what == decision::verdict::deny) {
     deny_into(d, to_upstream, true);
     return std::nullopt;
   }
+  if (d.what == decision::verdict::hold) {
+    start_hold(f, std::move(d), true, portal->second.sql);
+    return std::nullopt;
+  }
+  forget_prepared(d);
   auto& slot = portal->second.slot;
   if (!slot->shape && !slot->describe_pending) {
     // The rewrite step must know the columns of every row; ask the server, and keep the answer to ourselves.

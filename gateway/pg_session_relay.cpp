@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include "gateway/capture.hpp"
 #include "gateway/pg_session.hpp"
 
 namespace phigate {
@@ -35,7 +36,16 @@ asio::awaitable<session_end> pg_session::pump_client() {
     }
     disarm_watchdog();  // the idle clock, if running, stops at the client's next message
     if (!f) co_return end_relay(frame_error(f.error(), io, true), *upstream_);
+    capture_frontend_message(config(), id_, identity_, *f);  // no-op unless capture: names this person
+    audit_.on_client_message(*f, responses_);  // starts the statement's clock for its outcome record
     auto end = on_client_message(*f, batch);
+    if (!end && held_ && held_->complete) {
+      // Everything before the held batch goes now; the batch itself waits for its approval.
+      co_await upstream_->write_all(batch, io);
+      batch.clear();
+      if (io) co_return end_relay(frame_error({}, io, false), client_);
+      end = co_await resolve_hold(batch);
+    }
     if (end || batch.size() >= flush_threshold_bytes) {
       co_await upstream_->write_all(batch, io);
       batch.clear();
@@ -82,6 +92,7 @@ session_end pg_session::end_relay(session_end why, transport& other) {
 pg_session::maybe_end pg_session::on_server_message(const pg::frame& f, std::string& to_client) {
   using kind = expected_response::kind;
   auto* front = responses_.front();
+  audit_.on_server_message(f, front, *rewriter_, identity_);  // rows, SQLSTATE, duration per statement
   auto expect_front = [&](kind k) { return front && front->what == k; };
   auto forward = [&] { to_client.append(as_chars(f.whole)); };
   switch (f.type) {

@@ -141,6 +141,7 @@ asio::awaitable<pg_session::maybe_end> pg_session::accept_startup_message(const 
     co_return co_await refuse(session_end::startup_refused, "28000",
                               "no PostgreSQL user name specified in startup packet");
   if (identity_.database.empty()) identity_.database = identity_.user;
+  audit_.connected(snapshot_->audit, id_, identity_);
   // A client asking for a newer minor version, or for protocol extensions, is told what we speak.
   std::vector<std::string_view> unrecognized;
   for (const auto& [key, value] : m.params)
@@ -154,6 +155,11 @@ asio::awaitable<pg_session::maybe_end> pg_session::accept_startup_message(const 
 }
 
 asio::awaitable<void> pg_session::forward_cancel(const pg::cancel_request& c) {
+  // A statement held for approval has not reached the server: the cancel abandons the request instead.
+  if (ctx_->cancels().interrupt_hold(c.process_id, c.secret_key)) {
+    end_detail_ = "abandoned a statement held for approval";
+    co_return;
+  }
   auto target = ctx_->cancels().find(c.process_id, c.secret_key);
   if (!target) {
     end_detail_ = "unknown cancel key";
@@ -225,6 +231,7 @@ asio::awaitable<pg_session::maybe_end> pg_session::authenticate_client() {
   if (step2.result != pg::scram::status::ok || !known) {
     spdlog::warn("session {}: password authentication failed for user \"{}\" from {}", id_, identity_.user,
                  identity_.client_address);
+    audit_.authenticated(identity_, false, "password authentication failed");
     co_return co_await refuse(session_end::auth_failed, "28P01",
                               "password authentication failed for user \"" + identity_.user + "\"");
   }
@@ -237,6 +244,7 @@ asio::awaitable<pg_session::maybe_end> pg_session::authenticate_client() {
   identity_.groups = user.groups;
   identity_.upstream_role = user.role;
   identity_.upstream_user = config().roles.at(user.role).user;
+  audit_.authenticated(identity_, true);
   co_return std::nullopt;
 }
 

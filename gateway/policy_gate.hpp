@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "gateway/audit_recorder.hpp"
 #include "gateway/config.hpp"
 #include "gateway/seams.hpp"
 #include "policy/evaluator.hpp"
@@ -16,20 +17,29 @@ namespace phigate {
 /// so unqualified names resolve as the server will resolve them.
 class policy_gate final : public statement_gate {
  public:
-  policy_gate(std::shared_ptr<const policy::policy_model> policy, const session_identity& who);
+  /// `audit` (null: audit off) records every verdict; while it cannot record, every statement is refused.
+  policy_gate(std::shared_ptr<const policy::policy_model> policy, const session_identity& who,
+              std::shared_ptr<audit_recorder> audit = nullptr);
 
   decision decide(const session_identity& who, const statement_request& request) override;
 
   [[nodiscard]] const policy::session_facts& session() const noexcept { return session_; }
 
-  /// The message a client sees for a refused or held statement.
+  /// The message a client sees for a refused statement (or a held one the gateway cannot hold).
   static std::string client_message(const policy::decision& d);
 
  private:
+  std::shared_ptr<const hold_details> describe_hold(const policy::analysis& analysis,
+                                                    const policy::decision& d) const;
+  /// `out`, once the audit log has it (or the audit log's refusal when a durable record failed).
+  decision recorded(const session_identity& who, const statement_request& request,
+                    const policy::analysis& analysis, const policy::decision& d, decision out) const;
+
   std::shared_ptr<const policy::policy_model> policy_;
   policy::evaluator evaluator_;
   policy::identity_facts identity_;
   policy::session_facts session_;
+  std::shared_ptr<audit_recorder> audit_;
 };
 
 /// Loads the config's policy_file. Errors in the policy come back as a config_exception carrying the policy

@@ -12,7 +12,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "approvals/sqlite_store.hpp"
 #include "gateway/pg_session.hpp"
+#include "protocol/postgres/auth.hpp"
 
 namespace phigate {
 
@@ -49,6 +51,20 @@ unsigned worker_count(const gateway_config& cfg) {
 
 server::server(std::shared_ptr<gateway_context> ctx) : ctx_(std::move(ctx)) {}
 
+void server::open_approvals() {
+  const auto cfg = ctx_->snapshot()->config;
+  // A random id per gateway process: requests filed by sessions of an earlier process can never be
+  // released (their sessions are gone), so they are marked abandoned now.
+  std::string instance;
+  for (unsigned char b : pg::scram::random_bytes(8)) instance += fmt::format("{:02x}", b);
+  auto service =
+      std::make_shared<approvals::service>(approvals::open_sqlite_store(cfg->approvals.store), instance);
+  if (const auto orphans = service->abandon_orphans(); orphans > 0)
+    spdlog::warn("approvals: {} request(s) of an earlier gateway process marked abandoned", orphans);
+  ctx_->set_approvals_hub(std::make_shared<approval_hub>(std::move(service)));
+  spdlog::info("approvals: requests stored in {}", cfg->approvals.store);
+}
+
 void server::bind_listeners() {
   auto cfg = ctx_->snapshot()->config;
   const auto address = asio::ip::make_address(cfg->listen_postgres.host);
@@ -72,7 +88,10 @@ void server::write_ready_file(const std::string& path) const {
   auto tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "{\"postgres_port\": " << port_ << ", \"pid\": " << ::getpid() << "}\n";
+    out << "{\"postgres_port\": " << port_;
+    if (const auto admin_port = admin_ ? admin_->port() : std::nullopt)
+      out << ", \"admin_port\": " << *admin_port;
+    out << ", \"pid\": " << ::getpid() << "}\n";
     if (!out) throw std::runtime_error("cannot write ready file " + tmp);
   }
   std::filesystem::rename(tmp, path);
@@ -88,16 +107,25 @@ void server::reload() {
     spdlog::set_level(spdlog::level::from_str(next->log_level));
     ctx_->replace_snapshot(make_snapshot(std::move(next)));
     spdlog::info("reload: configuration {} loaded; new sessions use it", current->source_path);
+    if (auto* audit = ctx_->audit())
+      audit->policy_reload(true, "configuration " + current->source_path + " loaded");
   } catch (const config_exception& e) {
     for (const auto& err : e.errors()) spdlog::error("reload: {}", err.to_string());
     spdlog::error("reload: keeping the last good configuration");
+    if (auto* audit = ctx_->audit()) audit->policy_reload(false, e.what());
   } catch (const std::exception& e) {
     spdlog::error("reload: {}; keeping the last good configuration", e.what());
+    if (auto* audit = ctx_->audit()) audit->policy_reload(false, e.what());
   }
 }
 
 int server::run(const std::string& ready_file) {
+  open_approvals();
   bind_listeners();
+  if (auto* audit = ctx_->audit()) audit->gateway_start(*ctx_->snapshot()->config);
+  // Before the workers start: a bad admin address or certificate then fails the start cleanly.
+  admin_ = admin_runtime::start(ctx_->approvals_hub() ? ctx_->approvals_hub()->shared_service() : nullptr,
+                                ctx_->snapshot()->config);
   std::vector<std::thread> threads;
   for (auto& io : workers_) threads.emplace_back([&io] { io->run(); });
   spdlog::info("phigate listening for PostgreSQL clients on {}:{} with {} worker threads",
@@ -125,6 +153,11 @@ int server::run(const std::string& ready_file) {
   signals.async_wait(on_signal);
   std::thread signal_thread([&] { main_io.run(); });
   for (auto& t : threads) t.join();
+  if (admin_) admin_->stop();
+  if (auto* audit = ctx_->audit()) {
+    audit->gateway_stop();
+    audit->close();  // everything queued, then the final signed checkpoint
+  }
   main_io.stop();
   signal_thread.join();
   spdlog::info("phigate stopped");

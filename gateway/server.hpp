@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/admin_runtime.hpp"
 #include "gateway/gateway_context.hpp"
 
 namespace phigate {
@@ -23,6 +24,8 @@ class server {
   int run(const std::string& ready_file);
 
  private:
+  /// Opens the approvals store named in the config and the hub sessions wait on.
+  void open_approvals();
   void bind_listeners();
   void write_ready_file(const std::string& path) const;
   void reload();
@@ -31,6 +34,7 @@ class server {
   std::vector<std::unique_ptr<boost::asio::io_context>> workers_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   unsigned short port_ = 0;
+  std::unique_ptr<admin_runtime> admin_;  ///< admin API and chat notifier; null when neither is configured
 };
 
 }  // namespace phigate

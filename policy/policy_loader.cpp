@@ -207,7 +207,7 @@ void policy_reader::read_action(const std::map<std::string, entry>& f, const ent
 }
 
 std::optional<approval_requirement> policy_reader::read_approval(const entry& e) {
-  const auto f = known_fields(e, {"groups", "quorum", "timeout"});
+  const auto f = known_fields(e, {"groups", "quorum", "timeout", "justification"});
   if (!e.value.IsMap()) return std::nullopt;
   approval_requirement approval;
   if (const entry* groups = require(f, e, "groups")) {
@@ -218,6 +218,12 @@ std::optional<approval_requirement> policy_reader::read_approval(const entry& e)
   if (const auto it = f.find("quorum"); it != f.end()) approval.quorum = quorum_value(it->second).value_or(1);
   if (const auto it = f.find("timeout"); it != f.end())
     approval.timeout = duration_value(it->second).value_or(approval.timeout);
+  if (const auto it = f.find("justification"); it != f.end()) {
+    const auto text = string_value(it->second);
+    if (text && *text != "required" && *text != "optional")
+      error(it->second, "unknown justification '" + *text + "' (expected required or optional)");
+    approval.justification_required = text == "required";
+  }
   return approval;
 }
 

@@ -26,6 +26,9 @@ struct approval_requirement {
   std::vector<std::string> groups;  ///< approvers must belong to one of these groups
   unsigned quorum = 1;              ///< distinct approvers needed
   std::chrono::seconds timeout{15 * 60};
+  /// The requester must say why (a `/* justification: ... */` comment in the statement) before the request
+  /// is filed; without one the statement is refused with a message that says how to give it.
+  bool justification_required = false;
 };
 
 /// A table pattern of a rule: "schema.name" or "schema.*" (every relation of the schema).

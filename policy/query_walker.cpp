@@ -132,6 +132,7 @@ bool query_walker::walk_output_reference(const value& expr, const std::vector<re
   // before any input column (GROUP BY prefers input columns, so it only takes positions).
   const result_column* output = nullptr;
   if (const object* constant = parse_tree::node_fields(expr, "A_Const")) {
+    facts_.literal_sensitive = true;  // which column the statement reads depends on the number
     const object* ival = parse_tree::object_field(*constant, "ival");
     const value* position = ival == nullptr ? nullptr : parse_tree::field(*ival, "ival");
     const auto* number = position == nullptr ? nullptr : position->if_int64();

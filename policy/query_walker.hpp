@@ -84,6 +84,8 @@ class query_walker {
   const function_catalog& catalog_;
   std::size_t depth_ = 0;
   bool depth_exceeded_ = false;
+  /// Nesting of calls whose string arguments may name objects or settings (see walk_function_call).
+  std::size_t string_argument_calls_ = 0;
 };
 
 }  // namespace phigate::policy

@@ -1,5 +1,7 @@
 #include "policy/query_walker.hpp"
 
+#include <algorithm>
+#include <array>
 #include <string>
 
 namespace phigate::policy {
@@ -9,6 +11,70 @@ using parse_tree::object;
 using parse_tree::value;
 
 namespace {
+
+// Functions whose string arguments are only data: the facts of a call do not change with the text.
+// Any other function may read a string as an object or setting name (nextval('s'), set_config('role',
+// ...), pg_relation_size('t'), has_table_privilege(...)), so a string literal anywhere in its arguments
+// makes the statement's facts literal-sensitive.
+constexpr std::array string_data_functions = {"array_to_string",
+                                              "btrim",
+                                              "char_length",
+                                              "concat",
+                                              "concat_ws",
+                                              "date_part",
+                                              "date_trunc",
+                                              "decode",
+                                              "encode",
+                                              "extract",
+                                              "format",
+                                              "initcap",
+                                              "json_build_object",
+                                              "jsonb_build_object",
+                                              "left",
+                                              "length",
+                                              "lower",
+                                              "lpad",
+                                              "ltrim",
+                                              "md5",
+                                              "octet_length",
+                                              "overlay",
+                                              "position",
+                                              "regexp_match",
+                                              "regexp_matches",
+                                              "regexp_replace",
+                                              "repeat",
+                                              "replace",
+                                              "reverse",
+                                              "right",
+                                              "rpad",
+                                              "rtrim",
+                                              "split_part",
+                                              "starts_with",
+                                              "string_agg",
+                                              "strpos",
+                                              "substr",
+                                              "substring",
+                                              "timezone",
+                                              "to_char",
+                                              "to_date",
+                                              "to_number",
+                                              "to_timestamp",
+                                              "translate",
+                                              "upper"};
+
+bool string_arguments_are_data(const function_call& call) {
+  if (!call.schema.empty() && call.schema != "pg_catalog") return false;
+  return std::find(string_data_functions.begin(), string_data_functions.end(), call.name) !=
+         string_data_functions.end();
+}
+
+// A cast to regclass, regproc, regtype, ... turns a string into an object reference.
+bool is_reg_type_cast(const object& cast) {
+  const object* type_name = parse_tree::object_field(cast, "typeName");
+  const array* names = type_name == nullptr ? nullptr : parse_tree::array_field(*type_name, "names");
+  if (names == nullptr || names->empty()) return false;
+  return parse_tree::string_node(names->back()).starts_with("reg");
+}
 
 bool is_query_node(std::string_view type) {
   return type == "SelectStmt" || type == "InsertStmt" || type == "UpdateStmt" || type == "DeleteStmt" ||
@@ -115,8 +181,14 @@ lineage query_walker::walk_expression(const value& expr, query_scope& scope, boo
   if (n.type == "ColumnRef") return walk_column_ref(*n.fields, scope, predicate);
   if (n.type == "FuncCall") return walk_function_call(*n.fields, scope, predicate);
   if (n.type == "SubLink") return walk_sublink(*n.fields, scope, predicate);
-  if (n.type == "A_Const" || n.type == "ParamRef" || n.type == "A_Star") return {};
+  if (n.type == "A_Const") {
+    if (string_argument_calls_ > 0 && parse_tree::object_field(*n.fields, "sval") != nullptr)
+      facts_.literal_sensitive = true;
+    return {};
+  }
+  if (n.type == "ParamRef" || n.type == "A_Star") return {};
   if (n.type == "A_Expr") classify_operator(*n.fields);
+  if (n.type == "TypeCast" && is_reg_type_cast(*n.fields)) facts_.literal_sensitive = true;
   if (is_query_node(n.type)) {
     lineage flow;
     for (const auto& column : walk_query(expr, &scope)) flow.merge(lineage{column.sources, false});
@@ -161,11 +233,15 @@ lineage query_walker::walk_function_call(const object& call, query_scope& scope,
   classify_function(name);
   if (name.name == "set_config" && (name.schema.empty() || name.schema == "pg_catalog")) {
     classify_set_config(call);
+    facts_.literal_sensitive = true;
   }
   lineage flow;
+  const bool names_by_string = !string_arguments_are_data(name);
+  if (names_by_string) ++string_argument_calls_;
   if (const array* args = parse_tree::array_field(call, "args")) {
     for (const value& arg : *args) flow.merge(walk_expression(arg, scope, predicate));
   }
+  if (names_by_string) --string_argument_calls_;
   walk_expressions(parse_tree::array_field(call, "agg_order"), scope, predicate);
   if (const value* filter = parse_tree::field(call, "agg_filter")) walk_expression(*filter, scope, true);
   if (const value* over = parse_tree::field(call, "over")) walk_children(*over, scope, true);

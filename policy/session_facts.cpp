@@ -251,7 +251,46 @@ void apply_statement(const statement_facts& facts, session_facts& session) {
   }
 }
 
+// PREPARE / DEALLOCATE / DISCARD ALL of one statement, from its parse tree.
+void add_prepared_changes(const statement_facts& facts, prepared_statement_changes& changes) {
+  const parse_handle parsed(pg_query_parse(facts.text.c_str()));
+  if (parsed->error != nullptr || parsed->parse_tree == nullptr) return;
+  boost::system::error_code ec;
+  const auto tree = boost::json::parse(parsed->parse_tree, ec);
+  if (ec || !tree.is_object()) return;
+  const auto* stmts = parse_tree::array_field(tree.as_object(), "stmts");
+  if (stmts == nullptr) return;
+  for (const auto& raw : *stmts) {
+    const auto* stmt = raw.is_object() ? parse_tree::field(raw.as_object(), "stmt") : nullptr;
+    if (stmt == nullptr) continue;
+    if (const object* prepare = parse_tree::node_fields(*stmt, "PrepareStmt")) {
+      changes.names.emplace_back(parse_tree::string_field(*prepare, "name"));
+    } else if (const object* deallocate = parse_tree::node_fields(*stmt, "DeallocateStmt")) {
+      const auto name = parse_tree::string_field(*deallocate, "name");
+      if (name.empty())
+        changes.all_dropped = true;  // DEALLOCATE ALL carries no name
+      else
+        changes.names.emplace_back(name);
+    } else if (const object* discard = parse_tree::node_fields(*stmt, "DiscardStmt")) {
+      if (parse_tree::string_field(*discard, "target") == "DISCARD_ALL") changes.all_dropped = true;
+    }
+  }
+}
+
 }  // namespace
+
+prepared_statement_changes prepared_changes(const analysis& statements) {
+  prepared_statement_changes changes;
+  for (const auto& facts : statements.statements) {
+    const bool touches = std::any_of(facts.reasons.begin(), facts.reasons.end(), [](const kind_reason& r) {
+      return r.reason.find("PREPARE") != std::string::npos ||
+             r.reason.find("DEALLOCATE") != std::string::npos ||
+             r.reason.find("DISCARD") != std::string::npos;
+    });
+    if (touches) add_prepared_changes(facts, changes);
+  }
+  return changes;
+}
 
 bool is_pg_catalog_relation(std::string_view name) noexcept {
   return std::binary_search(pg_catalog_relations.begin(), pg_catalog_relations.end(), name,

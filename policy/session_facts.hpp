@@ -28,6 +28,15 @@ struct session_facts {
 /// the transaction ends, which this function does not see), so resolution considers both.
 void apply_session_changes(const analysis& statements, session_facts& session);
 
+/// What statements do to the session's prepared statements, a namespace SQL-level PREPARE / DEALLOCATE
+/// share with the extended protocol's Parse / Close.
+struct prepared_statement_changes {
+  bool all_dropped = false;        ///< DEALLOCATE ALL or DISCARD ALL
+  std::vector<std::string> names;  ///< made by PREPARE or dropped by DEALLOCATE name
+  [[nodiscard]] bool empty() const noexcept { return !all_dropped && names.empty(); }
+};
+prepared_statement_changes prepared_changes(const analysis& statements);
+
 /// Relations an unqualified name may denote under `session` (known pg_catalog relations resolve to
 /// pg_catalog, which PostgreSQL searches first); a qualified name denotes only itself.
 std::vector<table_ref> resolve_table(const table_ref& table, const session_facts& session);

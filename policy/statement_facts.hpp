@@ -49,12 +49,14 @@ struct result_column {
   /// Every base column the value derives from, through subqueries and CTEs. Conservative: an
   /// unqualified column that could belong to several relations lists each candidate.
   std::vector<column_ref> sources;
+  friend bool operator==(const result_column&, const result_column&) = default;
 };
 
 /// One reason a statement has a kind, for humans ("export: COPY ... TO STDOUT").
 struct kind_reason {
   statement_kind kind = statement_kind::unknown;
   std::string reason;
+  friend bool operator==(const kind_reason&, const kind_reason&) = default;
 };
 
 /// A function called anywhere in the statement, with the name as written (lowercased by the parser).
@@ -89,6 +91,13 @@ struct statement_facts {
   std::vector<function_call> functions;
   std::vector<result_column> result_columns;
 
+  /// True when these facts may not hold for the same statement with other literal values: some fact
+  /// was read from a literal (`ORDER BY 2`, `set_config('role', ...)`), a string literal reaches a
+  /// function or a reg* cast (`nextval('s')`, `'patients'::regclass`), or the statement is not plain
+  /// DML (utility statements: SET, COPY, EXPLAIN, ...). A cache keyed by text with literals taken out
+  /// must not reuse such facts.
+  bool literal_sensitive = false;
+
   /// Records a kind with its reason; one reason per distinct (kind, reason) pair.
   void add_kind(statement_kind kind, std::string reason);
   void add_table_read(const table_ref& table);
@@ -97,6 +106,8 @@ struct statement_facts {
   void add_column_written(const column_ref& column);
   void add_predicate_column(const column_ref& column);
   void add_function(const function_call& function);
+
+  friend bool operator==(const statement_facts&, const statement_facts&) = default;
 };
 
 }  // namespace phigate::policy

@@ -4,9 +4,14 @@ import collections
 import math
 import statistics
 
-RATIO_PAIRS = (("phigate", "pgbouncer"), ("phigate", "direct"), ("pgbouncer", "direct"))
+RATIO_PAIRS = (
+    ("phigate", "pgbouncer"),
+    ("phigate", "direct"),
+    ("pgbouncer", "direct"),
+    ("phigate-audit", "phigate"),
+)
 UNCLEAN_NOTE = "* at least one run of this target failed (pgbench error or aborted clients); see stderr or --json"
-DISPLAY_NAMES = {"direct": "direct", "pgbouncer": "PgBouncer", "phigate": "phigate"}
+DISPLAY_NAMES = {"direct": "direct", "pgbouncer": "PgBouncer", "phigate": "phigate", "phigate-audit": "phigate+audit"}
 
 
 def percentile_us(counts, fraction):
@@ -141,20 +146,23 @@ class Comparison:
         lines = [caption, ""]
         for mode, clients, cells in self.groups():
             lines.append(f"== {mode} protocol, {clients} client(s), {rounds} round(s) x {duration} s ==")
-            lines.append(f"{'target':<11}{'TPS median':>12}{'p50 ms':>11}{'p99 ms':>11}{'failed':>8}   TPS per round")
+            lines.append(f"{'target':<14}{'TPS median':>12}{'p50 ms':>11}{'p99 ms':>11}{'failed':>8}   TPS per round")
             for cell in cells:
                 per_round = " ".join(format_number(value, 0) for value in cell.tps_values()) or "-"
                 lines.append(
-                    f"{DISPLAY_NAMES[cell.target]:<11}{format_number(cell.tps_median(), 0):>12}"
+                    f"{DISPLAY_NAMES[cell.target]:<14}{format_number(cell.tps_median(), 0):>12}"
                     f"{format_number(cell.latency_ms(0.50), 3):>11}{format_number(cell.latency_ms(0.99), 3):>11}"
                     f"{cell.failed_label():>8}   {per_round}"
                 )
             for row in self.ratios(cells):
                 label = " ÷ ".join(DISPLAY_NAMES[name] for name in row["pair"].split("/"))
-                lines.append(
-                    f"  {label + ':':<22} TPS x{format_number(row['tps'], 2)}"
+                line = (
+                    f"  {label + ':':<26} TPS x{format_number(row['tps'], 2)}"
                     f"   p50 x{format_number(row['p50'], 2)}   p99 x{format_number(row['p99'], 2)}"
                 )
+                if row["pair"] == "phigate-audit/phigate" and row["tps"] is not None:
+                    line += f"   (audit costs {format_number((1 - row['tps']) * 100, 1)}% of phigate's TPS)"
+                lines.append(line)
             lines.append("")
         if not self.all_clean():
             lines.append(UNCLEAN_NOTE)

@@ -23,6 +23,7 @@ phigate_write_config() {
     _phigate_config_users "$bin"
     printf 'policy_file: %s\n' "$(_yaml_quote "$PHIGATE_ROOT/scripts/demo-policy.yaml")"
     _phigate_config_masking
+    _phigate_config_approvals "$(dirname "$file")"
     printf 'log: { level: info }\n'
   )"
   install -m 0600 /dev/null "$file"
@@ -59,6 +60,19 @@ masking:
                 MRN: pseudonym, DATE: safe_harbor_date, ZIP: zip3 }
   unmasked_groups: [dba]
 YAML
+}
+
+# Held statements wait in the state directory's store; approver1 and approver2 review them through the admin
+# API (port chosen by the kernel, read back from the ready file) with tokens from secrets.env.
+_phigate_config_approvals() {
+  local state="$1" person var
+  printf 'approvals: { store: %s }\n' "$(_yaml_quote "$state/approvals.db")"
+  printf 'admin:\n  listen: 127.0.0.1:0\n  tokens:\n'
+  for person in "${PHIGATE_DEMO_APPROVERS[@]}"; do
+    var="$(phigate_person_token_var "$person")"
+    printf '    - { identity: %s, token_sha256: %s }\n' "$person" \
+      "$(printf '%s' "${!var}" | sha256sum | cut -d' ' -f1)"
+  done
 }
 
 _phigate_config_roles() {
@@ -133,6 +147,12 @@ _phigate_wait_ready() {
     sleep 0.1
   done
   phigate_die "phigate did not become ready within 30 s; see $state/phigate.log"
+}
+
+# phigate_ready_admin_port STATE_DIR: the admin API port from the ready file.
+phigate_ready_admin_port() {
+  "$PHIGATE_PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin_port"])' \
+    "$1/phigate.ready"
 }
 
 # The port phigate reports in its ready file ({"postgres_port": N}).

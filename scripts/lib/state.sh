@@ -16,10 +16,17 @@ declare -gA PHIGATE_DEMO_GROUPS=(
   [approver1]="approvers, dba-approvers, security" [approver2]="approvers, dba-approvers, security"
 )
 PHIGATE_DEMO_PEOPLE=(analyst engineer dba approver1 approver2)
+# People with an admin API token (they review held statements).
+PHIGATE_DEMO_APPROVERS=(approver1 approver2)
 
 # DEMO_<NAME>_PASSWORD for a person.
 phigate_person_password_var() {
   printf 'DEMO_%s_PASSWORD\n' "${1^^}"
+}
+
+# DEMO_<NAME>_TOKEN: the admin API bearer token of an approver.
+phigate_person_token_var() {
+  printf 'DEMO_%s_TOKEN\n' "${1^^}"
 }
 
 # state_init DIR: creates the directory. It stays traversable (0755) because the postgres user must reach the
@@ -47,6 +54,7 @@ _state_secret_vars() {
   local role person
   for role in "${PHIGATE_UPSTREAM_ROLES[@]}"; do pg_role_password_var "$role"; done
   for person in "${PHIGATE_DEMO_PEOPLE[@]}"; do phigate_person_password_var "$person"; done
+  for person in "${PHIGATE_DEMO_APPROVERS[@]}"; do phigate_person_token_var "$person"; done
   echo PHIGATE_MASKING_KEY
 }
 

@@ -6,6 +6,7 @@ conftest.py turns these into fixtures; test modules import the plain helpers (Lo
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import pathlib
@@ -26,6 +27,13 @@ PHIGATE_USERS: dict[str, tuple[str, str, list[str]]] = {
     "alice": ("alice-Secret-7Qk", "clinic_owner", ["clinical"]),
     "bob": ("bob-Secret-3Zr", "clinical_reader", ["clinical"]),
     "carol": ("carol-Secret-9Lm", "app_writer", ["billing"]),
+}
+
+# Admin API bearer tokens given by `gateway(admin=True)`: identity -> (token, groups added on the token).
+ADMIN_TOKENS: dict[str, tuple[str, list[str]]] = {
+    "alice": ("alice-admin-token-4Fv", ["approvers"]),
+    "bob": ("bob-admin-token-8Wq", ["approvers"]),
+    "carol": ("carol-admin-token-2Jd", []),
 }
 
 # Upstream roles phigate may use, with the environment variable that carries each password.
@@ -199,6 +207,7 @@ class Gateway(Endpoint):
         self.config_path = config_path
         self.log_path = log_path
         self.stopped = False
+        self.admin_port: int | None = None  # from the ready file, when the config has `admin:`
 
     def login(self, name: str) -> Login:
         if name in PHIGATE_USERS:
@@ -269,7 +278,7 @@ class GatewayLauncher:
 
     def config(self, *, tls: bool = False, tls_required: bool = False, max_message_bytes: int = 1048576,
                idle_timeout_ms: int = 0, startup_timeout_ms: int = 10000, upstream_tls: str = "prefer",
-               upstream_ca_file: pathlib.Path | None = None, workers: int = 2,
+               upstream_ca_file: pathlib.Path | None = None, workers: int = 2, admin: bool = False,
                extra: dict | None = None) -> dict:
         """The config tree for one gateway; keyword arguments are the per-test overrides."""
         upstream: dict[str, Any] = {"host": self.env.upstream_host, "port": self.env.upstream_port,
@@ -287,6 +296,10 @@ class GatewayLauncher:
                       for name, (_, role, groups) in PHIGATE_USERS.items()},
             "log": {"level": "debug"},
         }
+        if admin:
+            tokens = [{"identity": name, "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                       "groups": groups} for name, (token, groups) in ADMIN_TOKENS.items()]
+            config["admin"] = {"listen": "127.0.0.1:0", "public_url": "http://127.0.0.1:6480", "tokens": tokens}
         if tls:
             config["tls"] = {"cert_file": str(self.env.cert("server.crt").resolve()),
                              "key_file": str(self.env.cert("server.key").resolve()), "required": tls_required}
@@ -349,7 +362,9 @@ def _wait_for_ready(gateway: Gateway, ready_path: pathlib.Path) -> int:
                         f"config:\n{gateway.config_path.read_text()}\nlog:\n{gateway.log_text()}")
         if ready_path.exists():
             try:
-                return int(json.loads(ready_path.read_text())["postgres_port"])
+                ready = json.loads(ready_path.read_text())
+                gateway.admin_port = ready.get("admin_port")
+                return int(ready["postgres_port"])
             except (ValueError, KeyError):
                 pass  # Written but not complete yet: read again on the next turn.
         time.sleep(0.05)

@@ -306,3 +306,24 @@ TEST_CASE("every prefix of every golden statement is analyzed without throwing, 
   }
   CHECK(analyzed > 5000);
 }
+
+TEST_CASE("the fingerprint taken from the analyzer's own parse equals pg_query_fingerprint of the statement",
+          "[policy]") {
+  const auto path = std::filesystem::path(__FILE__).parent_path() / "golden" / "policy_facts.tsv";
+  std::size_t compared = 0;
+  for (const auto& row : read_golden(path)) {
+    for (const std::string& sql : {row.statement, row.statement + ";", "  " + row.statement + " ;\n"}) {
+      const analysis result = analyze_sql(sql);
+      if (!result.ok()) continue;
+      for (const auto& facts : result.statements) {
+        const fingerprint_handle expected(pg_query_fingerprint(facts.text.c_str()));
+        INFO(sql);
+        REQUIRE(expected->error == nullptr);
+        CHECK(facts.fingerprint == expected->fingerprint);
+        CHECK(facts.fingerprint_hex == expected->fingerprint_str);
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared > 600);
+}

@@ -58,18 +58,34 @@ TEST_CASE("a denied statement gets 42501 and a message naming the reason and rul
         "default-deny)");
 }
 
-TEST_CASE("a held statement is refused until approvals exist, naming the rule and approvers",
+TEST_CASE("a held statement comes back as a hold naming the rule, approvers and what it touches",
           "[policy_gate]") {
   const auto who = person("alice", {"clinical"});
   policy_gate gate(make_policy(clinical_policy), who);
   const auto d = run(gate, who, "COPY patients TO STDOUT");
-  CHECK(d.what == decision::verdict::deny);
-  CHECK(d.sqlstate == "42501");
+  CHECK(d.what == decision::verdict::hold);
+  REQUIRE(d.hold);
+  CHECK(d.hold->rule_id == "exports-held");
+  CHECK(d.hold->kind == "export");
+  CHECK(d.hold->approver_groups == std::vector<std::string>{"approvers", "security"});
+  CHECK(d.hold->quorum == 2);
+  CHECK(d.hold->tables == std::vector<std::string>{"patients"});
+  CHECK(d.hold->kind_reasons ==
+        std::vector<std::string>{"read: COPY patients TO", "export: COPY ... TO STDOUT"});
+  CHECK(d.hold->settings[0] == std::pair<std::string, std::string>{"search_path", "$user, public"});
+  // Without an approvals store the session refuses it with this message.
   CHECK(d.message ==
         "phigate: statement requires approval (rule exports-held: export requires approval: export: COPY ... "
-        "TO "
-        "STDOUT; approvers: approvers, security, quorum 2); approvals are not yet available through this "
-        "gateway");
+        "TO STDOUT; approvers: approvers, security, quorum 2); approvals are not configured on this gateway");
+}
+
+TEST_CASE("an approved statement runs, but a deny still refuses it", "[policy_gate]") {
+  const auto who = person("alice", {"clinical"});
+  policy_gate gate(make_policy(clinical_policy), who);
+  statement_request approved{statement_request::protocol::simple, "COPY patients TO STDOUT", nullptr, true};
+  CHECK(gate.decide(who, approved).what == decision::verdict::allow);
+  approved.sql = "DELETE FROM patients";
+  CHECK(gate.decide(who, approved).what == decision::verdict::deny);
 }
 
 TEST_CASE("the gate follows SET search_path in the statements it allows", "[policy_gate]") {
@@ -103,14 +119,15 @@ TEST_CASE("the analysis cache returns the same analysis for the same text and po
 TEST_CASE("the analysis cache evicts the least recently used entry at capacity", "[policy_gate]") {
   analysis_cache cache(2);
   const auto p = make_policy(clinical_policy);
-  const auto one = cache.get("SELECT 1", p);
-  cache.get("SELECT 2", p);
-  CHECK(cache.get("SELECT 1", p) == one);  // now most recent
-  cache.get("SELECT 3", p);                // evicts SELECT 2
+  // No literals: texts that differ only in literal values would also meet under their literal key.
+  const auto one = cache.get("SELECT one", p);
+  cache.get("SELECT two", p);
+  CHECK(cache.get("SELECT one", p) == one);  // now most recent
+  cache.get("SELECT three", p);              // evicts SELECT two
   CHECK(cache.size() == 2);
-  CHECK(cache.get("SELECT 1", p) == one);
+  CHECK(cache.get("SELECT one", p) == one);
   const auto misses = cache.misses();
-  cache.get("SELECT 2", p);
+  cache.get("SELECT two", p);
   CHECK(cache.misses() == misses + 1);
 }
 

@@ -1,0 +1,93 @@
+// The gateway's side of the audit log: turns what the gateway knows (identities, statements, the decide
+// step's verdicts, approval steps, outcomes) into audit events, keeps statement text out of them (normalized
+// text plus a keyed HMAC), and says whether statements may run at all: while the log cannot record,
+// the decide step refuses every statement with SQLSTATE 58030 (fail closed).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit_log.hpp"
+#include "audit/crypto.hpp"
+#include "gateway/config_audit.hpp"
+#include "gateway/seams.hpp"
+
+namespace phigate {
+
+namespace policy {
+struct analysis;
+struct decision;
+}  // namespace policy
+
+struct gateway_config;
+
+/// SQLSTATE of a statement refused because the audit log cannot record it: class 58 (system error),
+/// io_error. Chosen over 53100 (disk_full) because a read-only or deleted store is not a full disk.
+inline constexpr std::string_view audit_unavailable_sqlstate = "58030";
+/// The rule id the audit trail gives such a refusal.
+inline constexpr std::string_view audit_unavailable_rule = "audit-unavailable";
+
+class audit_recorder {
+ public:
+  /// Opens the store named in the config and starts the writer. Throws std::runtime_error when the store or
+  /// the signing key cannot be opened.
+  explicit audit_recorder(const audit_config& config);
+  /// Over an already opened log (tests, other stores).
+  audit_recorder(std::unique_ptr<audit::audit_log> log, std::shared_ptr<const audit::hmac_key> key,
+                 bool keep_literals);
+  ~audit_recorder();
+
+  /// False while the store fails; statements are then refused.
+  [[nodiscard]] bool healthy() const noexcept { return log_->healthy(); }
+  /// The decision every statement gets while the log is unhealthy; records the refusal too (it is written
+  /// once the store recovers).
+  decision refuse_unavailable(const session_identity& who, const statement_request& request);
+
+  void gateway_start(const gateway_config& config);
+  void gateway_stop();
+  void policy_reload(bool ok, std::string detail);
+  void connection(std::uint64_t session, const session_identity& who);
+  void authentication(std::uint64_t session, const session_identity& who, bool ok, std::string detail);
+
+  /// Records the decide step's verdict `d` for `request` (analysis and verdict from the policy, when there is
+  /// one). Deny and hold are committed before this returns; if that fails the statement gets
+  /// refuse_unavailable's decision instead of `d`.
+  decision record_decision(const session_identity& who, const statement_request& request,
+                           const policy::analysis* analysis, const policy::decision* verdict, decision d);
+
+  /// One approval step (requested, approved, denied, expired, abandoned, consumed), committed before this
+  /// returns. Plain strings so approvals/ need not be known here. False when it could not be committed: the
+  /// caller must not act on the step (fail closed).
+  bool approval_step(const session_identity& requester, std::uint64_t session, std::string_view request_id,
+                     std::string_view step, const std::vector<std::string>& approvers,
+                     std::string_view reason, std::string_view digest, std::string_view normalized);
+
+  /// What a forwarded statement did; `sql` is its exact text (hashed, never stored unless keep_literals).
+  void outcome(std::uint64_t session, const session_identity& who, std::string_view sql,
+               audit::outcome_info result);
+
+  /// The statement part of a record: normalized text and HMACs (plus the text with keep_literals).
+  audit::statement_info describe_statement(std::string_view sql, const pg::bind* bind,
+                                           const policy::analysis* analysis) const;
+
+  /// The session the calling worker thread is handling a client message for (set by audit_session), so the
+  /// decide step's records name the session without the gate knowing it. 0 when none.
+  static void set_current_session(std::uint64_t session) noexcept;
+  static std::uint64_t current_session() noexcept;
+
+  audit::audit_log& log() noexcept { return *log_; }
+  /// Writes everything queued and the final checkpoint.
+  void close() { log_->close(); }
+
+ private:
+  audit::event make_event(audit::event_kind kind, std::uint64_t session, const session_identity* who) const;
+
+  std::unique_ptr<audit::audit_log> log_;
+  std::shared_ptr<const audit::hmac_key> key_;
+  bool keep_literals_ = false;
+};
+
+}  // namespace phigate

@@ -1,0 +1,128 @@
+#include "gateway/audit_session.hpp"
+
+#include <charconv>
+
+namespace phigate {
+
+namespace {
+
+// Upper bound on statements awaiting their outcome: a client may pipeline without reading, and the session's
+// own queue bounds it too; beyond this the oldest are recorded without waiting.
+constexpr std::size_t max_pending_statements = 4096;
+
+// "INSERT 0 5" → rows 5, "SELECT 3" → 3, "BEGIN" → no count.
+void read_command_tag(std::string_view tag, audit::outcome_info& out) {
+  const auto space = tag.find(' ');
+  if (out.command.empty()) out.command = std::string(tag.substr(0, space));
+  const auto last = tag.rfind(' ');
+  if (last == std::string_view::npos) return;
+  std::uint64_t rows = 0;
+  const auto digits = tag.substr(last + 1);
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), rows);
+  if (ec == std::errc{} && ptr == digits.data() + digits.size()) out.rows += rows;
+}
+
+}  // namespace
+
+void audit_session::connected(std::shared_ptr<audit_recorder> recorder, std::uint64_t session_id,
+                              const session_identity& who) {
+  recorder_ = std::move(recorder);
+  id_ = session_id;
+  if (recorder_) recorder_->connection(id_, who);
+}
+
+void audit_session::authenticated(const session_identity& who, bool ok, std::string detail) {
+  if (recorder_) recorder_->authentication(id_, who, ok, std::move(detail));
+}
+
+void audit_session::on_client_message(const pg::frame& f, const pg_response_queue& responses) {
+  if (!recorder_) return;
+  audit_recorder::set_current_session(id_);
+  statement s;
+  s.started = std::chrono::steady_clock::now();
+  switch (f.type) {
+    case pg::frontend_type::query:
+      if (auto q = pg::query::decode(f)) s.sql = std::string(q->sql);
+      break;
+    case pg::frontend_type::execute:
+      s.what = statement::kind::execute;
+      if (auto e = pg::execute::decode(f)) {
+        if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) s.sql = p->second.sql;
+      }
+      break;
+    case pg::frontend_type::sync:
+      s.what = statement::kind::sync;
+      break;
+    default:
+      return;
+  }
+  if (pending_.size() >= max_pending_statements) pending_.pop_front();
+  pending_.push_back(std::move(s));
+}
+
+void audit_session::finish(statement& s, const row_rewriter& rewriter, const session_identity& who) {
+  const auto& counts = rewriter.masked_counts();
+  for (const auto& [label, total] : counts) {
+    const auto seen = masked_seen_[label];
+    if (total > seen) s.result.masked[label] = total - seen;
+    masked_seen_[label] = total;
+  }
+  if (s.refused) return;
+  s.result.duration_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s.started)
+          .count());
+  recorder_->outcome(id_, who, s.sql, std::move(s.result));
+}
+
+void audit_session::drop_until_sync() {
+  while (!pending_.empty() && pending_.front().what == statement::kind::execute) pending_.pop_front();
+}
+
+void audit_session::on_server_message(const pg::frame& f, const expected_response* front,
+                                      const row_rewriter& rewriter, const session_identity& who) {
+  if (!recorder_ || pending_.empty()) return;
+  statement& s = pending_.front();
+  const bool execute = s.what == statement::kind::execute;
+  switch (f.type) {
+    case pg::backend_type::data_row:
+      if (execute) ++s.result.rows;
+      return;
+    case pg::backend_type::command_complete:
+      if (auto c = pg::command_complete::decode(f)) {
+        if (execute) s.result.rows = 0;  // the tag's count is authoritative; DataRows were a fallback
+        if (s.what != statement::kind::sync) read_command_tag(c->tag, s.result);
+      }
+      [[fallthrough]];
+    case pg::backend_type::empty_query_response:
+    case pg::backend_type::portal_suspended:
+      if (execute) {
+        finish(s, rewriter, who);
+        pending_.pop_front();
+      }
+      return;
+    case pg::backend_type::error_response: {
+      if (s.what == statement::kind::sync) return;
+      // A denial replaced the statement upstream: the server's error is phigate's own refusal.
+      if (front && !front->denial.empty()) s.refused = true;
+      if (s.result.sqlstate == "00000") {
+        if (auto err = pg::error_response::decode(f))
+          s.result.sqlstate = std::string(err->field('C').value_or("XX000"));
+      }
+      if (execute) {
+        finish(s, rewriter, who);
+        pending_.pop_front();
+        drop_until_sync();  // the server skips the rest of the pipeline up to Sync
+      }
+      return;
+    }
+    case pg::backend_type::ready_for_query:
+      if (s.what == statement::kind::query) finish(s, rewriter, who);
+      drop_until_sync();
+      if (!pending_.empty()) pending_.pop_front();
+      return;
+    default:
+      return;
+  }
+}
+
+}  // namespace phigate

@@ -1,0 +1,57 @@
+// One session's view of the audit log: it names the session in every record, and it times each statement
+// from the moment the client's Query or Execute arrives until the server completes it, to record the
+// statement's outcome (rows, SQLSTATE, masked cells, duration). The session files call it with one line at
+// each point; with the audit log off every call returns at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gateway/audit_recorder.hpp"
+#include "gateway/pg_response_queue.hpp"
+#include "gateway/seams.hpp"
+
+namespace phigate {
+
+class audit_session {
+ public:
+  /// The client sent its startup packet: binds the gateway's recorder (null: audit off) and this session's
+  /// id, and records the connection.
+  void connected(std::shared_ptr<audit_recorder> recorder, std::uint64_t session_id,
+                 const session_identity& who);
+  void authenticated(const session_identity& who, bool ok, std::string detail = {});
+
+  /// Before the session handles a client message: starts a statement's clock (Query, Execute), marks a Sync,
+  /// and names this session to the decide step's records.
+  void on_client_message(const pg::frame& f, const pg_response_queue& responses);
+  /// Before the session handles a server message: `front` is what the server is answering (or null).
+  void on_server_message(const pg::frame& f, const expected_response* front, const row_rewriter& rewriter,
+                         const session_identity& who);
+
+  /// Statements whose outcome is still to come (for tests).
+  [[nodiscard]] std::size_t pending() const noexcept { return pending_.size(); }
+
+ private:
+  struct statement {
+    enum class kind { query, execute, sync } what = kind::query;
+    std::chrono::steady_clock::time_point started;
+    std::string sql;
+    audit::outcome_info result;
+    bool refused = false;  ///< the decide step refused it: its decision record says so, no outcome follows
+  };
+
+  void finish(statement& s, const row_rewriter& rewriter, const session_identity& who);
+  void drop_until_sync();
+
+  std::shared_ptr<audit_recorder> recorder_;
+  std::uint64_t id_ = 0;
+  std::deque<statement> pending_;
+  std::map<std::string, std::uint64_t> masked_seen_;  ///< the rewriter's counts at the last outcome
+};
+
+}  // namespace phigate
