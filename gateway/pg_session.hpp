@@ -89,6 +89,9 @@ class pg_session {
   asio::awaitable<maybe_end> resolve_hold(std::string& to_upstream);
   asio::awaitable<hold_outcome> await_decision(approval_hub& hub, const approvals::request& filed);
   approvals::request draft_request(const held_batch& held, std::string justification) const;
+  /// Acts on a decided request: release the batch (approved and consumed) or refuse it.
+  maybe_end settle_hold(const held_batch& held, approval_hub& hub, const approvals::request& r,
+                        const std::string& digest, std::string& to_upstream);
   maybe_end release_held(const held_batch& held, std::string& to_upstream);
   /// Records one approval step in the audit log; false when it could not be recorded.
   bool audit_step(const approvals::request& r, std::string_view step, std::string_view reason);

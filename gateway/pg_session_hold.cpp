@@ -61,6 +61,14 @@ std::string denial_text(const approvals::request& r) {
          (r.decided_reason.empty() || reason_names_them ? "" : ": " + r.decided_reason);
 }
 
+// "dana: monthly report; erin: ok" — what the approvers said, for the audit record.
+std::string vote_reasons(const approvals::request& r) {
+  std::vector<std::string> said;
+  for (const auto& v : r.votes)
+    if (!v.reason.empty()) said.push_back(v.approver + ": " + v.reason);
+  return join(said, "; ");
+}
+
 }  // namespace
 
 std::string find_justification(const std::vector<std::string>& statements) {
@@ -213,36 +221,41 @@ asio::awaitable<pg_session::maybe_end> pg_session::resolve_hold(std::string& to_
                 to_upstream);
     co_return std::nullopt;
   }
-  const auto& r = outcome.latest;
+  co_return settle_hold(*held, *hub, outcome.latest, filed.digest, to_upstream);
+}
+
+pg_session::maybe_end pg_session::settle_hold(const held_batch& held, approval_hub& hub,
+                                              const approvals::request& r, const std::string& digest,
+                                              std::string& to_upstream) {
   switch (r.state) {
     case approvals::request_state::approved:
       // Recorded before the statement runs; an audit log that cannot record it refuses it (fail closed).
-      if (audit_step(r, "approved", r.decided_reason) && hub->service().consume(r.id, filed.digest) &&
+      if (audit_step(r, "approved", vote_reasons(r)) && hub.service().consume(r.id, digest) &&
           audit_step(r, "consumed", ""))
-        co_return release_held(*held, to_upstream);
-      refuse_held(*held, "42501",
+        return release_held(held, to_upstream);
+      refuse_held(held, "42501",
                   "phigate: the approval of request " + r.id +
                       " could not be used (it expired, or the audit log could not record it)",
                   to_upstream);
       break;
     case approvals::request_state::denied:
       audit_step(r, "denied", r.decided_reason);
-      refuse_held(*held, "42501", denial_text(r), to_upstream);
+      refuse_held(held, "42501", denial_text(r), to_upstream);
       break;
     case approvals::request_state::expired:
       audit_step(r, "expired", r.decided_reason);
-      refuse_held(*held, "42501",
+      refuse_held(held, "42501",
                   "phigate: request " + r.id + " (rule " + r.rule_id + ") expired: no decision within " +
                       duration_text(r.rules.timeout),
                   to_upstream);
       break;
     default:
-      refuse_held(*held, "42501",
+      refuse_held(held, "42501",
                   "phigate: request " + r.id + " is " + std::string(approvals::to_string(r.state)) +
                       (r.decided_reason.empty() ? "" : ": " + r.decided_reason),
                   to_upstream);
   }
-  co_return std::nullopt;
+  return std::nullopt;
 }
 
 asio::awaitable<pg_session::hold_outcome> pg_session::await_decision(approval_hub& hub,

@@ -24,6 +24,7 @@ phigate_write_config() {
     printf 'policy_file: %s\n' "$(_yaml_quote "$PHIGATE_ROOT/scripts/demo-policy.yaml")"
     _phigate_config_masking
     _phigate_config_approvals "$(dirname "$file")"
+    _phigate_config_audit "$(dirname "$file")"
     printf 'log: { level: info }\n'
   )"
   install -m 0600 /dev/null "$file"
@@ -73,6 +74,23 @@ _phigate_config_approvals() {
     printf '    - { identity: %s, token_sha256: %s }\n' "$person" \
       "$(printf '%s' "${!var}" | sha256sum | cut -d' ' -f1)"
   done
+}
+
+# Every decision goes to a hash-chained audit log in the state directory, with Ed25519 checkpoints signed by
+# a key made once per demo (`phigate audit verify --config .demo/phigate.yaml` checks it).
+_phigate_config_audit() {
+  local state="$1"
+  [[ -s "$state/audit-signing.pem" ]] ||
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$state/audit-signing.pem" 2>/dev/null) ||
+    phigate_die "openssl could not make the audit signing key"
+  cat <<YAML
+audit:
+  store: $(_yaml_quote "$state/audit.db")
+  key_env: PHIGATE_AUDIT_KEY
+  key_id: demo-1
+  signing_key_file: $(_yaml_quote "$state/audit-signing.pem")
+  checkpoint_interval_ms: 10000
+YAML
 }
 
 _phigate_config_roles() {

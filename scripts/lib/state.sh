@@ -56,6 +56,7 @@ _state_secret_vars() {
   for person in "${PHIGATE_DEMO_PEOPLE[@]}"; do phigate_person_password_var "$person"; done
   for person in "${PHIGATE_DEMO_APPROVERS[@]}"; do phigate_person_token_var "$person"; done
   echo PHIGATE_MASKING_KEY
+  echo PHIGATE_AUDIT_KEY
 }
 
 # state_load FILE: exports every KEY=VALUE line of FILE.

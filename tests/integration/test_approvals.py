@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 from itest_support import (ADMIN_TOKENS, DATABASE, client_environment, conninfo, gateway_only)
+from test_audit import audit_extra, audit_records
 
 PGJDBC_JAR = pathlib.Path("/usr/share/java/postgresql.jar")
 
@@ -252,3 +253,26 @@ def test_pgjdbc_extended_protocol_hold_is_released_on_approval(held_gateway, jdb
     # pgjdbc refuses COPY outside its CopyManager once the server starts it: the statement ran upstream.
     assert "phigate" not in lines[1], lines
     api.wait_state(request["id"], "consumed")
+
+
+def test_audit_trail_of_a_held_approved_export_names_requester_approver_and_outcome(gateway, tmp_path, itest_env):
+    (tmp_path / "approvals-policy.yaml").write_text(POLICY)
+    extra = audit_extra(tmp_path, policy=False)
+    extra.update({"policy_file": str(tmp_path / "approvals-policy.yaml"),
+                  "approvals": {"store": str(tmp_path / "approvals.db")}})
+    gw = gateway(admin=True, extra=extra)
+    api = Api(gw)
+    client = start_psql(gw, "carol", "COPY (SELECT id FROM clinics ORDER BY id LIMIT 2) TO STDOUT")
+    request = api.pending("carol")
+    api.call("alice", "POST", f"/api/v1/requests/{request['id']}/approve", {"reason": "quarterly report"})
+    code, out, err = finish(client)
+    assert code == 0 and len(out.split()) == 2, err
+    records = audit_records(itest_env, gw, "--identity", "carol")
+    steps = [r["approval"] for r in records if r["kind"] == "approval"]
+    assert [s["step"] for s in steps] == ["requested", "approved", "consumed"], steps
+    assert all(s["request"] == request["id"] and s["digest"] == request["digest"] for s in steps)
+    assert steps[1]["approvers"] == ["alice"] and "quarterly report" in steps[1]["reason"], steps[1]
+    held = [r for r in records if r["kind"] == "decision" and r["decision"]["verdict"] == "hold"]
+    assert held and held[0]["who"]["person"] == "carol" and held[0]["decision"]["rule"] == "exports-held", held
+    copies = [r["outcome"] for r in records if r["kind"] == "outcome" and r["outcome"].get("command") == "COPY"]
+    assert copies and copies[-1]["rows"] == 2 and copies[-1]["sqlstate"] == "00000", copies
