@@ -17,34 +17,11 @@ using yaml::entry;
 
 constexpr std::size_t sha256_hex_chars = 64;
 
-/// One finding of the section reader, as take_errors delivers it.
-struct relayed_error {
-  std::string file;
-  int line = 0;
-  int column = 0;
-  std::string message;
-};
-
-class section_reader : public yaml::reader {
+class section_reader : public yaml::nested_reader {
  public:
   section_reader(yaml::reader& outer, const std::filesystem::path& base_dir,
                  const std::map<std::string, user_config>* users)
-      : yaml::reader(""), outer_(outer), base_dir_(base_dir), users_(users) {}
-  section_reader(const section_reader&) = delete;
-  section_reader& operator=(const section_reader&) = delete;
-  // The findings travel to the outer reader with their original line and column.
-  ~section_reader() {
-    for (auto& e : take_errors<relayed_error>()) {
-      YAML::Mark mark = YAML::Mark::null_mark();
-      if (e.line > 0) {
-        mark = YAML::Mark();
-        mark.line = e.line - 1;
-        mark.column = e.column - 1;
-      }
-      outer_.error(mark, std::move(e.message));
-    }
-  }
-
+      : yaml::nested_reader(outer), base_dir_(base_dir), users_(users) {}
   approvals_config approvals(const entry& e);
   std::optional<admin_config> admin(const entry& e);
   notify_config notify(const entry& e);
@@ -60,7 +37,6 @@ class section_reader : public yaml::reader {
   std::optional<admin_token> token(const entry& e);
   std::optional<slack_notify_config> slack(const entry& e);
 
-  yaml::reader& outer_;
   std::filesystem::path base_dir_;
   const std::map<std::string, user_config>* users_;
 };

@@ -19,31 +19,10 @@ constexpr std::size_t min_hmac_key_bytes = 16;  // 128 bits: below that the HMAC
 constexpr std::uint64_t min_checkpoint_interval_ms = 100;
 constexpr std::uint64_t max_checkpoint_interval_ms = 86'400'000;  // a day
 
-struct relayed_error {
-  std::string file;
-  int line = 0;
-  int column = 0;
-  std::string message;
-};
-
-class audit_reader : public yaml::reader {
+class audit_reader : public yaml::nested_reader {
  public:
   audit_reader(yaml::reader& outer, std::filesystem::path base_dir)
-      : yaml::reader(""), outer_(outer), base_dir_(std::move(base_dir)) {}
-  audit_reader(const audit_reader&) = delete;
-  audit_reader& operator=(const audit_reader&) = delete;
-  ~audit_reader() {
-    for (auto& e : take_errors<relayed_error>()) {
-      YAML::Mark mark = YAML::Mark::null_mark();
-      if (e.line > 0) {
-        mark = YAML::Mark();
-        mark.line = e.line - 1;
-        mark.column = e.column - 1;
-      }
-      outer_.error(mark, std::move(e.message));
-    }
-  }
-
+      : yaml::nested_reader(outer), base_dir_(std::move(base_dir)) {}
   audit_config load(const entry& e);
 
  private:
@@ -51,7 +30,6 @@ class audit_reader : public yaml::reader {
   void load_signing_key(const entry& e, audit_config& config);
   std::optional<std::uint64_t> interval(const entry& e);
 
-  yaml::reader& outer_;
   std::filesystem::path base_dir_;
 };
 

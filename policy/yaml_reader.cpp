@@ -132,4 +132,22 @@ std::optional<std::vector<std::string>> reader::string_list(const entry& e) {
   return out;
 }
 
+nested_reader::~nested_reader() {
+  struct relayed {
+    std::string file;
+    int line = 0;
+    int column = 0;
+    std::string message;
+  };
+  for (auto& e : take_errors<relayed>()) {
+    YAML::Mark mark = YAML::Mark::null_mark();
+    if (e.line > 0) {
+      mark = YAML::Mark();
+      mark.line = e.line - 1;
+      mark.column = e.column - 1;
+    }
+    outer_.error(mark, std::move(e.message));
+  }
+}
+
 }  // namespace phigate::yaml

@@ -79,4 +79,17 @@ class reader {
   std::vector<finding> findings_;
 };
 
+/// A reader for one section of another reader's file, so a section can be parsed in a file of its own: its
+/// findings go to the outer reader, with their line and column, when it is destroyed.
+class nested_reader : public reader {
+ public:
+  explicit nested_reader(reader& outer) : reader(""), outer_(outer) {}
+  nested_reader(const nested_reader&) = delete;
+  nested_reader& operator=(const nested_reader&) = delete;
+  ~nested_reader();
+
+ private:
+  reader& outer_;
+};
+
 }  // namespace phigate::yaml

@@ -132,6 +132,15 @@ def test_approved_export_runs_in_the_same_session_and_the_approval_is_single_use
     api.wait_state(request["id"], "consumed")
     status, _ = api.call("bob", "POST", f"/api/v1/requests/{request['id']}/approve", {"reason": "again"})
     assert status == 409
+    # The same statement again, or with another literal, is a new request: the approval was used up.
+    for again in ("COPY (SELECT id FROM clinics ORDER BY id) TO STDOUT",
+                  "COPY (SELECT id FROM clinics WHERE id > 1 ORDER BY id) TO STDOUT"):
+        second = start_psql(held_gateway, "carol", again)
+        fresh = api.pending("carol", seen={request["id"]})
+        assert fresh["id"] != request["id"] and fresh["digest"] != "" and fresh["statement"] == again
+        assert second.poll() is None
+        api.call("alice", "POST", f"/api/v1/requests/{fresh['id']}/deny", {"reason": "once was enough"})
+        assert finish(second)[0] != 0
 
 
 def test_denied_request_refuses_the_statement_with_the_reviewers_reason(held_gateway):
