@@ -126,6 +126,15 @@ std::string serialize(const request& r) {
   return boost::json::serialize(document);
 }
 
+// Binds ?1..?5 (id, state, seq, created_ms, document) of the INSERT or UPDATE that writes one request row.
+statement& bind_row(statement& s, const request& stored) {
+  return s.bind(1, stored.id)
+      .bind(2, to_string(stored.state))
+      .bind(3, static_cast<std::int64_t>(stored.seq))
+      .bind(4, stored.created_ms)
+      .bind(5, serialize(stored));
+}
+
 request deserialize(const std::string& path, const std::string& text) {
   boost::system::error_code ec;
   const auto document = boost::json::parse(text, ec);
@@ -206,11 +215,7 @@ void sqlite_store::insert(request& r) {
   statement insert(db_.get(), path_,
                    "INSERT INTO approval_requests (id, state, seq, created_ms, document) "
                    "VALUES (?1, ?2, ?3, ?4, ?5)");
-  insert.bind(1, stored.id)
-      .bind(2, to_string(stored.state))
-      .bind(3, static_cast<std::int64_t>(stored.seq))
-      .bind(4, stored.created_ms)
-      .bind(5, serialize(stored));
+  bind_row(insert, stored);
   try {
     insert.step();
   } catch (const store_error&) {
@@ -232,12 +237,7 @@ bool sqlite_store::update(request& r, std::uint64_t expected_seq) {
   statement update(db_.get(), path_,
                    "UPDATE approval_requests SET state = ?2, seq = ?3, created_ms = ?4, document = ?5 "
                    "WHERE id = ?1");
-  update.bind(1, stored.id)
-      .bind(2, to_string(stored.state))
-      .bind(3, static_cast<std::int64_t>(stored.seq))
-      .bind(4, stored.created_ms)
-      .bind(5, serialize(stored))
-      .step();
+  bind_row(update, stored).step();
   write_counter(db_.get(), path_, stored.seq);
   txn.commit();
   r.seq = stored.seq;
