@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cctype>
 #include <limits>
 #include <optional>
@@ -10,6 +11,10 @@ namespace phigate::masking {
 namespace {
 
 std::atomic<std::uint64_t> next_generation{1};
+
+// Large enough that the built-in catalogue stays close to exact (few relaxed expressions, see
+// trigger_dfa.cpp); the table then takes about 10 MB per compiled set, of which a scan touches little.
+constexpr std::size_t screen_max_states = 65536;
 
 std::string lower_copy(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -116,7 +121,36 @@ std::string detector_set::compile_databases() {
     return where + ": " + (error ? error->message : "hyperscan compile failed");
   }
   prefilter_.reset(db);
-  return compile_span_databases();
+  std::string span_error = compile_span_databases();
+  if (!span_error.empty()) return span_error;
+  return compile_screen(expressions, flags);
+}
+
+std::string detector_set::compile_screen(const std::vector<const char*>& expressions,
+                                         const std::vector<unsigned>& flags) {
+  std::vector<trigger_source> sources;
+  for (std::size_t i = 0; i < expressions.size(); ++i)
+    sources.push_back({expressions[i], (flags[i] & HS_FLAG_CASELESS) != 0});
+  screen_ = trigger_dfa::build(sources, screen_max_states);
+  std::vector<const char*> rest;
+  std::vector<unsigned> rest_flags, rest_ids;
+  for (std::size_t i = 0; i < expressions.size(); ++i) {
+    if (screen_.covers(i)) continue;
+    rest.push_back(expressions[i]);
+    rest_flags.push_back(flags[i]);
+    rest_ids.push_back(static_cast<unsigned>(i));
+  }
+  if (rest.empty()) return {};
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* raw_error = nullptr;
+  hs_error_t rc =
+      hs_compile_multi(rest.data(), rest_flags.data(), rest_ids.data(), static_cast<unsigned>(rest.size()),
+                       HS_MODE_BLOCK, nullptr, &db, &raw_error);
+  hs_compile_error_ptr error(raw_error);
+  if (rc != HS_SUCCESS)
+    return "detector expressions: " + std::string(error ? error->message : "compile failed");
+  residual_.reset(db);
+  return {};
 }
 
 std::string detector_set::compile_span_databases() {
@@ -148,6 +182,7 @@ void detector_set::prepare(scan_context& context) const {
   // hs_alloc_scratch only ever grows a scratch, so it keeps fitting every database it was sized for before.
   hs_scratch_t* scratch = context.scratch_.release();
   hs_error_t rc = hs_alloc_scratch(prefilter_.get(), &scratch);
+  if (rc == HS_SUCCESS && residual_) rc = hs_alloc_scratch(residual_.get(), &scratch);
   for (std::size_t i = 0; rc == HS_SUCCESS && i < span_databases_.size(); ++i) {
     rc = hs_alloc_scratch(span_databases_[i].get(), &scratch);
   }
@@ -157,8 +192,16 @@ void detector_set::prepare(scan_context& context) const {
   sized.push_back(generation_);
 }
 
-bool detector_set::worth_locating(const pattern_spec& spec, std::string_view text,
-                                  const column_words& column) const {
+bool detector_set::worth_locating(const pattern_spec& spec, std::string_view text, const column_words& column,
+                                  scan_context& context) const {
+  const auto in_cell = [&](const std::vector<std::string>& words) {
+    if (words.empty()) return false;
+    if (!context.cell_starts_ready_) {
+      context.cell_starts_ = first_letters(text);
+      context.cell_starts_ready_ = true;
+    }
+    return context_word_in(text, words, context.cell_starts_);
+  };
   // Context-bound expressions (bare nine-digit numbers and the like) match most digit runs; without a
   // context word anywhere in the cell or a column hint they cannot produce a detection, so stage 2 is
   // skipped.
@@ -169,12 +212,24 @@ bool detector_set::worth_locating(const pattern_spec& spec, std::string_view tex
       if (!column.names_other_identifier()) return true;
       [[fallthrough]];
     case context_rule::required:
-      return column.has_any(spec.column_hints) || context_word_in(text, spec.context_words);
+      return column.has_any(spec.column_hints) || in_cell(spec.context_words);
     case context_rule::zip5:
-      return column.has_any(spec.column_hints) || context_word_in(text, spec.context_words) ||
-             may_hold_address(text);
+      return column.has_any(spec.column_hints) || in_cell(spec.context_words) || may_hold_address(text);
   }
   return true;
+}
+
+bool detector_set::first_stage(std::string_view text, scan_context& context) const {
+  // A bit from the DFA may be a false alarm; stage 2 then finds nothing for that expression.
+  for (std::uint64_t maybe = screen_.scan(text); maybe != 0; maybe &= maybe - 1)
+    context.hits_.push_back(static_cast<std::uint32_t>(std::countr_zero(maybe)));
+  if (!residual_) return true;
+  auto on_hit = [](unsigned id, unsigned long long, unsigned long long, unsigned, void* user) -> int {
+    static_cast<scan_context*>(user)->hits_.push_back(id);
+    return 0;
+  };
+  return hs_scan(residual_.get(), text.data(), static_cast<unsigned>(text.size()), 0, context.scratch_.get(),
+                 on_hit, &context) == HS_SUCCESS;
 }
 
 bool detector_set::run_hyperscan(std::string_view text, const column_words& column,
@@ -182,6 +237,7 @@ bool detector_set::run_hyperscan(std::string_view text, const column_words& colu
   context.raw_.clear();
   context.hits_.clear();
   context.overflow_ = false;
+  context.cell_starts_ready_ = false;
   context.match_budget_ = max_matches_per_cell_;
   if (!prefilter_ || text.empty()) return true;
   if (text.size() > std::numeric_limits<unsigned>::max()) return false;  // hs_scan takes a 32-bit length
@@ -190,13 +246,9 @@ bool detector_set::run_hyperscan(std::string_view text, const column_words& colu
       context.sized_for_.end()) {
     return false;
   }
-  auto on_hit = [](unsigned id, unsigned long long, unsigned long long, unsigned, void* user) -> int {
-    static_cast<scan_context*>(user)->hits_.push_back(id);
-    return 0;
-  };
+  if (!first_stage(text, context)) return false;
+  hs_error_t rc = HS_SUCCESS;
   const auto length = static_cast<unsigned>(text.size());
-  hs_error_t rc = hs_scan(prefilter_.get(), text.data(), length, 0, context.scratch_.get(), on_hit, &context);
-  if (rc != HS_SUCCESS) return false;
   auto on_match = [](unsigned, unsigned long long from, unsigned long long to, unsigned, void* user) -> int {
     auto* ctx = static_cast<scan_context*>(user);
     if (ctx->raw_.size() >= ctx->match_budget_) {
@@ -208,7 +260,7 @@ bool detector_set::run_hyperscan(std::string_view text, const column_words& colu
   };
   for (std::uint32_t trigger : context.hits_) {
     for (std::uint32_t id : trigger_specs_[trigger]) {
-      if (!worth_locating(specs_[id], text, column)) continue;
+      if (!worth_locating(specs_[id], text, column, context)) continue;
       context.current_id_ = id;
       rc = hs_scan(span_databases_[id].get(), text.data(), length, 0, context.scratch_.get(), on_match,
                    &context);
@@ -294,22 +346,60 @@ void detector_set::cell_level(std::string_view text, const column_words& column,
 
 std::vector<detection> detector_set::scan(std::string_view text, std::string_view column_hint,
                                           scan_context& context) const {
-  if (!context.column_known_ || context.column_ != column_hint) {
-    context.column_.assign(column_hint);
-    context.column_words_ = column_words(column_hint);
-    context.column_known_ = true;
+  std::vector<detection> result;
+  scan_into(text, column_hint, context, result);
+  return result;
+}
+
+void detector_set::scan_batch(std::span<const std::string_view> cells,
+                              std::span<const std::string_view> column_hints, scan_context& context,
+                              batch_result& out) const {
+  out.detections.clear();
+  out.cell_end.clear();
+  out.cell_end.reserve(cells.size());
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    std::string_view hint =
+        column_hints.empty() ? std::string_view() : column_hints[std::min(i, column_hints.size() - 1)];
+    scan_into(cells[i], hint, context, out.detections);
+    out.cell_end.push_back(out.detections.size());
   }
+}
+
+const column_words& scan_context::words_for(std::string_view column) {
+  for (const auto& [name, words] : columns_) {
+    if (name == column) return words;
+  }
+  if (columns_.size() >= max_cached_columns) columns_.clear();
+  columns_.emplace_back(std::string(column), column_words(column));
+  return columns_.back().second;
+}
+
+void detector_set::scan_into(std::string_view text, std::string_view column_hint, scan_context& context,
+                             std::vector<detection>& out) const {
+  const column_words& column = context.words_for(column_hint);
   const bool normalized = context.normalizer_.normalize(text);
   std::string_view work = normalized ? context.normalizer_.text() : text;
-  if (!run_hyperscan(work, context.column_words_, context)) {
-    return {{entity_type::unclassified, 0, text.size(), 0}};
+  if (!run_hyperscan(work, column, context)) {
+    out.push_back({entity_type::unclassified, 0, text.size(), 0});
+    return;
   }
   std::vector<scan_context::candidate>& found = context.candidates_;
   found.clear();
-  if (!context.raw_.empty()) second_stage(work, context.column_words_, context, found);
-  cell_level(work, context.column_words_, found);
-  if (found.empty()) return {};
+  if (!context.raw_.empty()) second_stage(work, column, context, found);
+  cell_level(work, column, found);
+  if (found.empty()) return;
+  const std::size_t base = out.size();
+  settle_overlaps(found, out, base);
+  if (normalized) {
+    for (std::size_t i = base; i < out.size(); ++i) {
+      out[i].start = context.normalizer_.original_start(out[i].start);
+      out[i].end = context.normalizer_.original_end(out[i].end - 1);
+    }
+  }
+}
 
+void detector_set::settle_overlaps(std::vector<scan_context::candidate>& found, std::vector<detection>& out,
+                                   std::size_t base) const {
   // Overlaps: the longer span wins (it covers the shorter), then the more specific detector.
   using candidate = scan_context::candidate;
   std::sort(found.begin(), found.end(), [](const candidate& a, const candidate& b) {
@@ -318,37 +408,29 @@ std::vector<detection> detector_set::scan(std::string_view text, std::string_vie
     if (a.priority != b.priority) return a.priority > b.priority;
     return a.found.start < b.found.start;
   });
-  std::vector<detection> result;
   for (const candidate& c : found) {
-    auto clash =
-        std::find_if(result.begin(), result.end(), [&](const detection& d) { return overlaps(d, c.found); });
-    if (clash == result.end()) {
-      result.push_back(c.found);
+    auto clash = std::find_if(out.begin() + static_cast<std::ptrdiff_t>(base), out.end(),
+                              [&](const detection& d) { return overlaps(d, c.found); });
+    if (clash == out.end()) {
+      out.push_back(c.found);
       continue;
     }
     // A partial overlap still marks bytes to mask: the winner grows to cover them.
     clash->start = std::min(clash->start, c.found.start);
     clash->end = std::max(clash->end, c.found.end);
   }
-  std::sort(result.begin(), result.end(),
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(base), out.end(),
             [](const detection& a, const detection& b) { return a.start < b.start; });
   // Growing may have made neighbours overlap; fold them into the earlier one.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < result.size(); ++i) {
-    if (kept > 0 && result[i].start < result[kept - 1].end) {
-      result[kept - 1].end = std::max(result[kept - 1].end, result[i].end);
+  std::size_t kept = base;
+  for (std::size_t i = base; i < out.size(); ++i) {
+    if (kept > base && out[i].start < out[kept - 1].end) {
+      out[kept - 1].end = std::max(out[kept - 1].end, out[i].end);
     } else {
-      result[kept++] = result[i];
+      out[kept++] = out[i];
     }
   }
-  result.resize(kept);
-  if (normalized) {
-    for (detection& d : result) {
-      d.start = context.normalizer_.original_start(d.start);
-      d.end = context.normalizer_.original_end(d.end - 1);
-    }
-  }
-  return result;
+  out.resize(kept);
 }
 
 }  // namespace phigate::masking

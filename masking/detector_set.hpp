@@ -1,9 +1,10 @@
 // The compiled PHI detector catalogue.
 //
 // Scanning one cell (block mode) happens in two stages:
-//  1. One Hyperscan database holding every enabled expression (HS_FLAG_SINGLEMATCH, no start offsets; the
-//     bare digit-run expressions share one "\d{5}" trigger). A clean cell pays for this scan and nothing
-//     else.
+//  1. Which expressions may match: a precompiled DFA over (possibly relaxed) forms of every stage-1
+//     expression (see trigger_dfa.hpp; the bare digit-run expressions share one "\d{5}" trigger), plus a
+//     Hyperscan database (HS_FLAG_SINGLEMATCH) for any expression the DFA cannot read. A clean cell pays for
+//     this and nothing else.
 //  2. Only for the expressions stage 1 reported, and only when the cheap screen passes (a context word in the
 //     cell or a column hint for context-bound expressions), that expression's own database compiled with
 //     HS_FLAG_SOM_LEFTMOST gives the spans; then edges, validators (Luhn, NPI, DEA, MBI, IBAN, ABA, SSN
@@ -14,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "masking/match_checks.hpp"
 #include "masking/pattern_spec.hpp"
 #include "masking/text_normalizer.hpp"
+#include "masking/trigger_dfa.hpp"
 
 namespace phigate::masking {
 
@@ -71,9 +74,13 @@ class scan_context {
   std::size_t match_budget_ = 0;
   bool overflow_ = false;
   text_normalizer normalizer_;
-  std::string column_;  // the column whose words are cached below
-  bool column_known_ = false;
-  column_words column_words_;
+  // The words of the columns met lately: a row of N columns scans N hints in turn, and reading a column
+  // name costs more than scanning a short cell. Cleared when it holds max_cached_columns.
+  static constexpr std::size_t max_cached_columns = 64;
+  std::vector<std::pair<std::string, column_words>> columns_;
+  token_starts cell_starts_;  // first_letters of the cell being scanned, once cell_starts_ready_
+  bool cell_starts_ready_ = false;
+  const column_words& words_for(std::string_view column);
 };
 
 /// An immutable compiled detector set. Share it as std::shared_ptr<const detector_set>; a reload compiles a
@@ -96,6 +103,22 @@ class detector_set {
   std::vector<detection> scan(std::string_view text, std::string_view column_hint,
                               scan_context& context) const;
 
+  /// The detections of a batch of cells, back to back: cell i owns detections[cell_end[i-1] .. cell_end[i]).
+  struct batch_result {
+    std::vector<detection> detections;
+    std::vector<std::size_t> cell_end;
+    std::span<const detection> of(std::size_t cell) const {
+      std::size_t from = cell == 0 ? 0 : cell_end[cell - 1];
+      return std::span<const detection>(detections).subspan(from, cell_end[cell] - from);
+    }
+  };
+
+  /// scan() for many cells at once (the cells of one row, or a block of rows), without a vector per cell.
+  /// `column_hints` holds one hint per cell, or a single hint for all of them. Cell i's detections are
+  /// exactly what scan(cells[i], hint) returns. `out` is cleared first; reuse it to keep its capacity.
+  void scan_batch(std::span<const std::string_view> cells, std::span<const std::string_view> column_hints,
+                  scan_context& context, batch_result& out) const;
+
   /// The label to report for a detection: the type name, or the custom detector's name.
   std::string_view label(const detection& d) const;
 
@@ -108,10 +131,17 @@ class detector_set {
  private:
   detector_set() = default;
   void prepare(scan_context& context) const;
+  void scan_into(std::string_view text, std::string_view column_hint, scan_context& context,
+                 std::vector<detection>& out) const;
+  void settle_overlaps(std::vector<scan_context::candidate>& found, std::vector<detection>& out,
+                       std::size_t base) const;
+  bool first_stage(std::string_view text, scan_context& context) const;
   bool run_hyperscan(std::string_view text, const column_words& column, scan_context& context) const;
-  bool worth_locating(const pattern_spec& spec, std::string_view text, const column_words& column) const;
+  bool worth_locating(const pattern_spec& spec, std::string_view text, const column_words& column,
+                      scan_context& context) const;
   std::string compile_databases();
   std::string compile_span_databases();
+  std::string compile_screen(const std::vector<const char*>& expressions, const std::vector<unsigned>& flags);
   std::string describe(std::size_t spec_index) const;
   void second_stage(std::string_view text, const column_words& column, scan_context& context,
                     std::vector<scan_context::candidate>& out) const;
@@ -123,6 +153,8 @@ class detector_set {
   std::vector<pattern_spec> specs_;
   std::vector<std::string> custom_names_;
   hs_database_ptr prefilter_;                    // stage 1: all expressions, no start offsets
+  trigger_dfa screen_;                           // stage 1 for the expressions it covers
+  hs_database_ptr residual_;                     // stage 1 for the others (null when the DFA covers all)
   std::vector<hs_database_ptr> span_databases_;  // stage 2: one per expression, leftmost start offsets
   std::vector<std::vector<std::uint32_t>> trigger_specs_;  // stage-1 expression id -> specs it stands for
   std::uint64_t generation_ = 0;

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <cctype>
 
 namespace phigate::masking {
 namespace {
 
+// ASCII only, as std::isalnum reads it in the "C" locale the gateway runs in; inline because the word
+// checks call it for every byte of a cell.
 bool is_alnum(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 bool is_joiner(char c) {
   return c == '.' || c == '-' || c == '/' || c == ':';
@@ -34,15 +37,29 @@ bool word_at(std::string_view text, std::size_t at, std::string_view word) {
   return left && right;
 }
 
-bool contains_word(std::string_view text, std::size_t from, std::size_t to,
-                   const std::vector<std::string>& words) {
+std::bitset<256> starts_between(std::string_view text, std::size_t from, std::size_t to) {
+  std::bitset<256> starts;
+  for (std::size_t at = from; at < to; ++at) {
+    if (at == 0 || !is_alnum(text[at - 1])) starts.set(static_cast<unsigned char>(lower(text[at])));
+  }
+  return starts;
+}
+
+bool contains_word(std::string_view text, std::size_t from, std::size_t to, const std::vector<std::string>& words,
+                   const std::bitset<256>& token_starts) {
+  // Most words can be skipped without searching: their first letter begins no token of the text.
   for (const std::string& w : words) {
-    if (w.empty() || to - from < w.size()) continue;
+    if (w.empty() || to - from < w.size() || !token_starts.test(static_cast<unsigned char>(w[0]))) continue;
     for (std::size_t at = from; at + w.size() <= to; ++at) {
       if (lower(text[at]) == w[0] && word_at(text, at, w)) return true;
     }
   }
   return false;
+}
+
+bool contains_word(std::string_view text, std::size_t from, std::size_t to,
+                   const std::vector<std::string>& words) {
+  return contains_word(text, from, to, words, starts_between(text, from, to));
 }
 
 // Words that make a "..._name" column something other than a person.
@@ -183,6 +200,14 @@ bool context_word_near(std::string_view text, text_span span, const std::vector<
 
 bool context_word_in(std::string_view text, const std::vector<std::string>& words) {
   return contains_word(text, 0, text.size(), words);
+}
+
+token_starts first_letters(std::string_view text) {
+  return starts_between(text, 0, text.size());
+}
+
+bool context_word_in(std::string_view text, const std::vector<std::string>& words, const token_starts& starts) {
+  return contains_word(text, 0, text.size(), words, starts);
 }
 
 bool may_hold_address(std::string_view text) {

@@ -2,6 +2,7 @@
 // hints and the cell-level PERSON / ADDRESS shapes. Pure functions over the (normalized) cell text.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -58,6 +59,13 @@ bool context_word_near(std::string_view text, text_span span, const std::vector<
 
 /// One of `words` occurs anywhere in `text` as a whole word (the cheap screen before locating matches).
 bool context_word_in(std::string_view text, const std::vector<std::string>& words);
+
+/// The lower-cased first bytes of a text's tokens: computed once per cell, it lets every word list asked
+/// about that cell skip words that cannot occur.
+using token_starts = std::bitset<256>;
+token_starts first_letters(std::string_view text);
+/// context_word_in with `starts` = first_letters(text).
+bool context_word_in(std::string_view text, const std::vector<std::string>& words, const token_starts& starts);
 
 /// The cell could hold a street address or a state code that a bare five-digit ZIP may follow: it has a
 /// digit followed later by a capitalised word, or two upper-case letters then a space.

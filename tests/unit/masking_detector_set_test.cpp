@@ -268,3 +268,44 @@ TEST_CASE("empty and clean cells produce no detections", "[masking]") {
   static constexpr char broken[] = "\xFF\xFE\x00 broken utf8";
   CHECK(set->scan(std::string(broken, sizeof broken - 1), "notes", context).empty());
 }
+
+TEST_CASE("scan_batch gives every cell exactly what scan gives it", "[masking]") {
+  auto set = default_set();
+  std::vector<std::string> texts;
+  std::vector<std::string> columns;
+  for (const golden_row& row : golden) {
+    texts.push_back(row.text);
+    columns.push_back(row.column);
+  }
+  // Clean, empty, non-ASCII and flooding cells between the golden ones.
+  for (const char* extra :
+       {"", "lot 000123 closed", "v1.2.33 deployed", "SSN \xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93",
+        "room 5 bed B", "dose 5 mg daily", "(617) 555-0123", "DEA AB1234563"}) {
+    texts.emplace_back(extra);
+    columns.emplace_back("notes");
+  }
+  texts.push_back(std::string(5000, '7'));
+  columns.emplace_back("notes");
+  std::vector<std::string_view> cells(texts.begin(), texts.end());
+  std::vector<std::string_view> hints(columns.begin(), columns.end());
+
+  scan_context batch_context, single_context;
+  detector_set::batch_result out;
+  set->scan_batch(cells, hints, batch_context, out);
+  REQUIRE(out.cell_end.size() == cells.size());
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    INFO("cell " << i << ": " << texts[i]);
+    std::vector<detection> single = set->scan(cells[i], hints[i], single_context);
+    std::span<const detection> batched = out.of(i);
+    CHECK(std::vector<detection>(batched.begin(), batched.end()) == single);
+  }
+
+  // One hint for every cell.
+  const std::string_view notes[] = {"notes"};
+  set->scan_batch(cells, notes, batch_context, out);
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    std::span<const detection> batched = out.of(i);
+    CHECK(std::vector<detection>(batched.begin(), batched.end()) ==
+          set->scan(cells[i], "notes", single_context));
+  }
+}

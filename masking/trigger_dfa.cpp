@@ -1,0 +1,398 @@
+#include "masking/trigger_dfa.hpp"
+
+#include <algorithm>
+#include <bitset>
+#include <limits>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "masking/trigger_regex.hpp"
+
+namespace phigate::masking {
+namespace {
+
+using trigger_regex::byte_set;
+using trigger_regex::node;
+using trigger_regex::unbounded;
+
+bool nullable(const node& n) {
+  switch (n.type) {
+    case node::kind::bytes:
+      return false;
+    case node::kind::concat:
+      return std::all_of(n.children.begin(), n.children.end(), nullable);
+    case node::kind::alt:
+      return std::any_of(n.children.begin(), n.children.end(), nullable);
+    case node::kind::repeat:
+      return n.min == 0 || nullable(n.children.front());
+  }
+  return true;
+}
+
+// Positions (byte sets) an exact expansion of `n` needs: x{2,5} is five copies of x, x{2,} three.
+unsigned long long size(const node& n) {
+  switch (n.type) {
+    case node::kind::bytes:
+      return 1;
+    case node::kind::concat:
+    case node::kind::alt: {
+      unsigned long long sum = 0;
+      for (const node& c : n.children) sum += size(c);
+      return sum;
+    }
+    case node::kind::repeat: {
+      unsigned long long copies = n.max == unbounded ? n.min + 1ull : n.max;
+      return copies * size(n.children.front());
+    }
+  }
+  return 0;
+}
+
+// Relaxation. prefix_of(n) gives an expression that a prefix of every match of `n` matches, with at most
+// `budget` positions; `cut` says whether it stopped short of `n`, after which a sequence must stop too (what
+// followed in `n` may now be anywhere). A cell that matches `n` therefore matches the result.
+node prefix_of(const node& n, unsigned long long& budget, bool& cut) {
+  if (size(n) <= budget) {
+    budget -= size(n);
+    return n;
+  }
+  // Whatever part of `n` is kept, a sequence stops after it (stopping early is always allowed: a prefix of
+  // a prefix is a prefix).
+  cut = true;
+  node out{node::kind::concat};
+  switch (n.type) {
+    case node::kind::bytes:
+      break;  // no budget left
+    case node::kind::concat:
+      for (const node& c : n.children) {
+        bool inner_cut = false;
+        out.children.push_back(prefix_of(c, budget, inner_cut));
+        if (inner_cut) break;
+      }
+      break;
+    case node::kind::alt: {
+      node alt{node::kind::alt};
+      unsigned long long left = budget;
+      for (const node& c : n.children) {
+        unsigned long long each = budget;
+        bool inner_cut = false;
+        alt.children.push_back(prefix_of(c, each, inner_cut));
+        left = std::min(left, each);
+      }
+      budget = left;
+      return alt;
+    }
+    case node::kind::repeat:
+      // x{min,max} starts with x{min}; the optional copies after it are dropped.
+      for (unsigned i = 0; i < n.min; ++i) {
+        bool inner_cut = false;
+        out.children.push_back(prefix_of(n.children.front(), budget, inner_cut));
+        if (inner_cut) break;
+      }
+      break;
+  }
+  return out;
+}
+
+// The length of the shortest string `n` matches: how selective a relaxed form still is.
+unsigned long long shortest(const node& n) {
+  switch (n.type) {
+    case node::kind::bytes:
+      return 1;
+    case node::kind::concat: {
+      unsigned long long sum = 0;
+      for (const node& c : n.children) sum += shortest(c);
+      return sum;
+    }
+    case node::kind::alt: {
+      unsigned long long least = std::numeric_limits<unsigned long long>::max();
+      for (const node& c : n.children) least = std::min(least, shortest(c));
+      return least;
+    }
+    case node::kind::repeat:
+      return n.min * shortest(n.children.front());
+  }
+  return 0;
+}
+
+// An expression that some substring of every match of `n` matches, within `budget` and never matching the
+// empty string; nullopt when none was found.
+std::optional<node> relaxed(const node& n, unsigned long long budget) {
+  if (n.type == node::kind::alt) {
+    node alt{node::kind::alt};
+    for (const node& c : n.children) {
+      std::optional<node> r = relaxed(c, budget);
+      if (!r) return std::nullopt;
+      alt.children.push_back(std::move(*r));
+    }
+    return alt;
+  }
+  if (n.type != node::kind::concat) {
+    bool cut = false;
+    node r = prefix_of(n, budget, cut);
+    return shortest(r) == 0 ? std::nullopt : std::optional<node>(std::move(r));
+  }
+  // Any run of consecutive parts is matched inside every match. Keep the run whose relaxed form needs the
+  // longest string: an optional part that does not fit ends a prefix, so a later start can be better.
+  std::optional<node> best;
+  for (std::size_t from = 0; from < n.children.size(); ++from) {
+    if (nullable(n.children[from])) continue;
+    node rest{node::kind::concat};
+    rest.children.assign(n.children.begin() + static_cast<std::ptrdiff_t>(from), n.children.end());
+    unsigned long long left = budget;
+    bool cut = false;
+    node r = prefix_of(rest, left, cut);
+    if (shortest(r) > 0 && (!best || shortest(r) > shortest(*best))) best = std::move(r);
+  }
+  return best;
+}
+
+// Glushkov construction: one state per byte set, `follow` says which may come next.
+struct positions {
+  std::vector<byte_set> sets;
+  std::vector<std::vector<std::uint32_t>> follow;
+};
+
+struct glushkov {
+  bool nullable = true;
+  std::vector<std::uint32_t> first, last;
+};
+
+void append(std::vector<std::uint32_t>& to, const std::vector<std::uint32_t>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+void then(glushkov& acc, glushkov next, positions& p) {
+  for (std::uint32_t l : acc.last) append(p.follow[l], next.first);
+  if (acc.nullable) append(acc.first, next.first);
+  if (next.nullable) append(next.last, acc.last);
+  acc.last = std::move(next.last);
+  acc.nullable = acc.nullable && next.nullable;
+}
+
+glushkov build_positions(const node& n, positions& p) {
+  glushkov g;
+  switch (n.type) {
+    case node::kind::bytes:
+      p.sets.push_back(n.set);
+      p.follow.emplace_back();
+      g.nullable = false;
+      g.first = g.last = {static_cast<std::uint32_t>(p.sets.size() - 1)};
+      break;
+    case node::kind::concat:
+      for (const node& c : n.children) then(g, build_positions(c, p), p);
+      break;
+    case node::kind::alt:
+      g.nullable = false;
+      for (const node& c : n.children) {
+        glushkov b = build_positions(c, p);
+        g.nullable = g.nullable || b.nullable;
+        append(g.first, b.first);
+        append(g.last, b.last);
+      }
+      break;
+    case node::kind::repeat: {
+      const node& x = n.children.front();
+      for (unsigned i = 0; i < n.min; ++i) then(g, build_positions(x, p), p);
+      if (n.max == unbounded) {
+        glushkov loop = build_positions(x, p);
+        for (std::uint32_t l : loop.last) append(p.follow[l], loop.first);
+        loop.nullable = true;
+        then(g, std::move(loop), p);
+      }
+      for (unsigned i = n.min; n.max != unbounded && i < n.max; ++i) {
+        glushkov optional = build_positions(x, p);
+        optional.nullable = true;
+        then(g, std::move(optional), p);
+      }
+      break;
+    }
+  }
+  return g;
+}
+
+void sort_unique(std::vector<std::uint32_t>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+// The relaxed expressions as one Glushkov automaton, ready for the subset construction.
+struct combined {
+  positions p;
+  std::vector<std::uint32_t> starts;   // first positions of every expression
+  std::vector<std::uint64_t> accepts;  // position -> expressions it completes
+  std::uint8_t byte_class[256] = {};
+  std::vector<std::uint8_t> class_byte;  // one byte of each class
+};
+
+bool assign_byte_classes(combined& c) {
+  // Bytes that no position tells apart share a class, which keeps the table narrow.
+  std::map<std::vector<bool>, std::uint8_t> seen;
+  for (unsigned b = 0; b < 256; ++b) {
+    std::vector<bool> signature(c.p.sets.size());
+    for (std::size_t i = 0; i < c.p.sets.size(); ++i) signature[i] = c.p.sets[i].test(b);
+    auto [it, fresh] = seen.emplace(std::move(signature), static_cast<std::uint8_t>(seen.size()));
+    if (fresh) {
+      if (seen.size() > 255) return false;
+      c.class_byte.push_back(static_cast<std::uint8_t>(b));
+    }
+    c.byte_class[b] = it->second;
+  }
+  return true;
+}
+
+// Subset construction over the combined automaton; false when it needs more than `max_states` states.
+// Unanchored: every step may also begin a new match at any expression's first positions.
+bool subset_construction(const combined& c, std::size_t max_states, std::vector<std::uint32_t>& next,
+                         std::vector<std::uint64_t>& accepts) {
+  const std::size_t classes = c.class_byte.size();
+  std::vector<std::vector<std::uint8_t>> classes_of(c.p.sets.size());
+  for (std::size_t q = 0; q < c.p.sets.size(); ++q) {
+    for (std::size_t k = 0; k < classes; ++k)
+      if (c.p.sets[q].test(c.class_byte[k])) classes_of[q].push_back(static_cast<std::uint8_t>(k));
+  }
+  auto key = [](const std::vector<std::uint32_t>& v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::uint32_t));
+  };
+  std::unordered_map<std::string, std::uint32_t> ids;
+  std::vector<std::vector<std::uint32_t>> states;
+  ids.emplace(std::string(), 0);
+  states.emplace_back();
+  next.clear();
+  accepts.assign(1, 0);
+  std::vector<std::vector<std::uint32_t>> by_class(classes);
+  std::vector<std::uint32_t> candidates;
+  for (std::size_t s = 0; s < states.size(); ++s) {
+    for (auto& v : by_class) v.clear();
+    candidates = c.starts;
+    for (std::uint32_t q : states[s]) append(candidates, c.p.follow[q]);
+    sort_unique(candidates);
+    for (std::uint32_t q : candidates) {
+      for (std::uint8_t k : classes_of[q]) by_class[k].push_back(q);
+    }
+    for (std::size_t k = 0; k < classes; ++k) {
+      auto [it, fresh] = ids.emplace(key(by_class[k]), static_cast<std::uint32_t>(states.size()));
+      if (fresh) {
+        if (states.size() >= max_states) return false;
+        std::uint64_t mask = 0;
+        for (std::uint32_t q : by_class[k]) mask |= c.accepts[q];
+        states.push_back(by_class[k]);
+        accepts.push_back(mask);
+      }
+      next.push_back(it->second);
+    }
+  }
+  return true;
+}
+
+struct table {
+  std::uint8_t byte_class[256] = {};
+  std::size_t classes = 0;
+  std::vector<std::uint32_t> next;
+  std::vector<std::uint64_t> accepts;
+  std::vector<bool> covered;
+};
+
+// The subset construction for the union of `forms`; nullopt when it needs more than `max_states` states.
+std::optional<table> assemble(const std::vector<std::optional<node>>& forms, std::size_t max_states) {
+  combined c;
+  table t;
+  t.covered.assign(forms.size(), false);
+  for (std::size_t i = 0; i < forms.size(); ++i) {
+    if (!forms[i]) continue;
+    glushkov g = build_positions(*forms[i], c.p);
+    if (g.nullable) continue;
+    t.covered[i] = true;
+    append(c.starts, g.first);
+    c.accepts.resize(c.p.sets.size(), 0);
+    for (std::uint32_t l : g.last) c.accepts[l] |= std::uint64_t{1} << i;
+  }
+  c.accepts.resize(c.p.sets.size(), 0);
+  if (c.p.sets.empty() || !assign_byte_classes(c)) return std::nullopt;
+  sort_unique(c.starts);
+  for (auto& f : c.p.follow) sort_unique(f);
+  if (!subset_construction(c, max_states, t.next, t.accepts)) return std::nullopt;
+  std::copy(std::begin(c.byte_class), std::end(c.byte_class), t.byte_class);
+  t.classes = c.class_byte.size();
+  return t;
+}
+
+}  // namespace
+
+trigger_dfa trigger_dfa::from_table(const std::uint8_t (&byte_class)[256], std::size_t classes,
+                                    const std::vector<std::uint32_t>& next,
+                                    const std::vector<std::uint64_t>& accepts, std::vector<bool> covered) {
+  // Renumber: rejecting states first, so scan() tests for an accepting state with one compare.
+  const std::size_t count = accepts.size();
+  std::vector<std::uint32_t> order(count), slot(count);
+  std::uint32_t at = 0;
+  for (int accepting = 0; accepting < 2; ++accepting) {
+    for (std::size_t s = 0; s < count; ++s) {
+      if ((accepts[s] != 0) == (accepting == 1)) order[at++] = static_cast<std::uint32_t>(s);
+    }
+  }
+  for (std::uint32_t i = 0; i < count; ++i) slot[order[i]] = i;
+  trigger_dfa dfa;
+  dfa.class_count_ = static_cast<std::uint32_t>(classes);
+  std::copy(std::begin(byte_class), std::end(byte_class), dfa.byte_class_);
+  dfa.next_.resize(count * classes);
+  std::uint32_t rejecting = 0;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint32_t old = order[i];
+    if (accepts[old] == 0)
+      ++rejecting;
+    else
+      dfa.accepts_.push_back(accepts[old]);
+    for (std::size_t k = 0; k < classes; ++k)
+      dfa.next_[i * classes + k] = static_cast<std::uint32_t>(slot[next[old * classes + k]] * classes);
+  }
+  dfa.start_ = static_cast<std::uint32_t>(slot[0] * classes);
+  dfa.first_accepting_ = static_cast<std::uint32_t>(rejecting * classes);
+  dfa.covered_ = std::move(covered);
+  return dfa;
+}
+
+trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::size_t max_states) {
+  std::vector<std::optional<node>> parsed;
+  for (const trigger_source& s : sources) {
+    parsed.push_back(parsed.size() < max_expressions ? trigger_regex::parse(s.expression, s.caseless)
+                                                     : std::nullopt);
+  }
+  // Each expression is relaxed until its own automaton is small (the union grows roughly with the product
+  // of what its members track); that limit tightens until the union fits.
+  static constexpr unsigned long long budgets[] = {
+      std::numeric_limits<unsigned long long>::max(), 48, 32, 24, 16, 12, 8, 6, 4, 3, 2};
+  static constexpr std::size_t largest_own = 64;
+  struct option {
+    node form;
+    std::size_t states;
+  };
+  std::vector<std::vector<option>> options(parsed.size());  // per expression, most exact first
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    for (unsigned long long budget : budgets) {
+      std::optional<node> r = parsed[i] ? relaxed(*parsed[i], budget) : std::nullopt;
+      if (!r) continue;
+      std::vector<std::optional<node>> alone(i + 1);
+      alone[i] = *r;
+      std::optional<table> t = assemble(alone, largest_own + 1);
+      std::size_t states = t ? t->accepts.size() : largest_own + 1;
+      options[i].push_back({std::move(*r), states});
+      if (states <= 8) break;
+    }
+  }
+  for (std::size_t own_limit = largest_own; own_limit >= 8; own_limit /= 2) {
+    std::vector<std::optional<node>> forms(parsed.size());
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      auto fits = std::find_if(options[i].begin(), options[i].end(),
+                               [&](const option& o) { return o.states <= own_limit; });
+      if (fits == options[i].end()) continue;
+      forms[i] = fits->form;
+    }
+    if (std::optional<table> t = assemble(forms, max_states))
+      return from_table(t->byte_class, t->classes, t->next, t->accepts, std::move(t->covered));
+  }
+  return {};
+}
+
+}  // namespace phigate::masking
