@@ -41,8 +41,18 @@ std::string append_line(const std::string& path, const std::string& line) {
 }
 
 std::string person_of(const event& e) {
-  return e.who.person;
+  return e.who ? e.who->person : std::string();
 }
+
+// An event that was finished where it happened.
+class ready_event final : public pending_event {
+ public:
+  explicit ready_event(event e) : e_(std::move(e)) {}
+  event build() override { return std::move(e_); }
+
+ private:
+  event e_;
+};
 
 }  // namespace
 
@@ -66,7 +76,7 @@ void audit_log::notify(log_notice notice, const std::string& message) {
   if (listener_) listener_(notice, message);
 }
 
-std::uint64_t audit_log::enqueue(event e) {
+std::uint64_t audit_log::enqueue(std::unique_ptr<pending_event> e, bool urgent) {
   std::unique_lock lock(mutex_);
   if (stopping_ || queue_.size() >= options_.max_pending_events) {
     // Only reachable while the store fails (or after close): the gateway is refusing statements by then.
@@ -75,20 +85,29 @@ std::uint64_t audit_log::enqueue(event e) {
     return 0;
   }
   const std::uint64_t ticket = ++next_ticket_;
-  queue_.push_back({std::move(e), ticket});
-  const bool wake = writer_idle_;
+  queue_.push_back({std::move(e), std::nullopt, ticket});
+  urgent_ = urgent_ || urgent;
+  const bool wake = writer_idle_ || (urgent && writer_gathering_);
   lock.unlock();
   if (wake) wake_writer_.notify_one();
   return ticket;
 }
 
 void audit_log::append(event e) {
-  enqueue(std::move(e));
+  enqueue(std::make_unique<ready_event>(std::move(e)), false);
+}
+
+void audit_log::append(std::unique_ptr<pending_event> e) {
+  enqueue(std::move(e), false);
 }
 
 bool audit_log::append_durable(event e) {
+  return append_durable(std::make_unique<ready_event>(std::move(e)));
+}
+
+bool audit_log::append_durable(std::unique_ptr<pending_event> e) {
   const bool was_healthy = healthy();
-  const std::uint64_t ticket = enqueue(std::move(e));
+  const std::uint64_t ticket = enqueue(std::move(e), true);
   if (ticket == 0 || !was_healthy) return false;
   std::unique_lock lock(mutex_);
   committed_.wait(lock, [&] { return committed_ticket_ >= ticket || failed_ticket_ >= ticket || closed_; });
@@ -103,7 +122,8 @@ std::string audit_log::unhealthy_reason() const {
 void audit_log::flush() {
   std::unique_lock lock(mutex_);
   const std::uint64_t ticket = next_ticket_;
-  if (writer_idle_) wake_writer_.notify_one();
+  urgent_ = true;
+  if (writer_idle_ || writer_gathering_) wake_writer_.notify_one();
   committed_.wait(lock, [&] { return committed_ticket_ >= ticket || failed_ticket_ >= ticket || closed_; });
 }
 
@@ -155,13 +175,17 @@ bool audit_log::write_batch(std::vector<pending>& batch) {
   records.reserve(batch.size());
   std::string prev = head_.hash;
   std::uint64_t seq = head_.seq;
-  for (const auto& p : batch) {
+  for (auto& p : batch) {
+    if (!p.e) {
+      p.e = p.source->build();
+      p.source.reset();
+    }
     stored_record r;
     r.seq = ++seq;
-    r.time_us = to_unix_us(p.e.time);
-    r.kind = std::string(to_string(p.e.kind));
-    r.person = person_of(p.e);
-    r.body = encode_record_body(p.e, r.seq, prev);
+    r.time_us = to_unix_us(p.e->time);
+    r.kind = std::string(to_string(p.e->kind));
+    r.person = person_of(*p.e);
+    r.body = encode_record_body(*p.e, r.seq, prev);
     r.hash = sha256_hex(r.body);
     prev = r.hash;
     records.push_back(std::move(r));
@@ -202,6 +226,14 @@ void audit_log::maybe_checkpoint(bool force) {
     notify(log_notice::warning, problem);
 }
 
+void audit_log::gather(std::unique_lock<std::mutex>& lock) {
+  if (urgent_ || stopping_ || queue_.empty() || options_.commit_delay.count() <= 0) return;
+  writer_gathering_ = true;
+  wake_writer_.wait_for(lock, options_.commit_delay,
+                        [&] { return urgent_ || stopping_ || queue_.size() >= options_.max_batch_records; });
+  writer_gathering_ = false;
+}
+
 void audit_log::run_writer() {
   // Sessions never wait for this thread except for durable events, so it yields the CPU to them: on a busy
   // machine the records queue up a little longer and commit in larger groups instead of slowing statements.
@@ -219,11 +251,13 @@ void audit_log::run_writer() {
         wake_writer_.wait_until(lock, deadline, [&] { return !queue_.empty() || stopping_; });
         writer_idle_ = false;
         if (queue_.empty() && stopping_) break;
+        gather(lock);
       }
       // Group commit: whatever queued up while the previous transaction was syncing goes in this one.
       const std::size_t room =
           options_.max_batch_records > batch.size() ? options_.max_batch_records - batch.size() : 0;
       const std::size_t take = std::min(room, queue_.size());
+      if (take == queue_.size()) urgent_ = false;  // whoever waits is in this batch
       if (batch.empty() && take == queue_.size()) {
         batch.swap(queue_);
       } else {

@@ -1,8 +1,10 @@
 // The append-only, hash-chained audit log. Any thread appends; one writer thread numbers the events, chains
 // them (each record's body carries the previous record's hash) and commits whatever has queued up in one
-// store transaction (group commit), so the hot path never waits on fsync for ordinary events. Events that
-// must be on disk before the gateway acts on them (a denial, a hold, an approval step) use append_durable,
-// which waits for their commit.
+// store transaction (group commit), so the hot path never waits on fsync for ordinary events. A caller may
+// hand over a pending_event instead of a finished event: the writer thread then does the costly part of
+// building it (keyed hashes, lists), and the caller only pays for copying what it saw. Events that must be
+// on disk before the gateway acts on them (a denial, a hold, an approval step) use append_durable, which
+// waits for their commit.
 //
 // When the store fails (disk full, read-only, file deleted), the log turns unhealthy with the reason, keeps
 // the unwritten events in memory (bounded), and retries; it turns healthy again after the first successful
@@ -19,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +39,18 @@ struct log_options {
   std::chrono::milliseconds retry_interval{1'000};  ///< between attempts while the store fails
   std::size_t max_pending_events = 100'000;  ///< beyond this, while the store fails, events are dropped
   std::size_t max_batch_records = 8'192;     ///< per transaction
+  /// How long ordinary events gather before the writer commits them: one transaction per few hundred
+  /// records instead of a few, so far fewer pages are written and far fewer wake-ups happen per record.
+  /// Durable appends and flush() never wait for it.
+  std::chrono::milliseconds commit_delay{5};
+};
+
+/// The facts of one event as captured where it happened; the writer thread turns them into the event.
+class pending_event {
+ public:
+  virtual ~pending_event() = default;
+  /// Writer thread, once per event, in append order.
+  virtual event build() = 0;
 };
 
 /// What the writer thread reports to the gateway's log.
@@ -57,10 +72,12 @@ class audit_log {
 
   /// Queues an event and returns at once.
   void append(event e);
+  void append(std::unique_ptr<pending_event> e);
   /// Queues an event and waits until it is committed. False when the log is unhealthy or the commit
   /// failed: the caller must not act as if the event were recorded (the event stays queued and is written
   /// once the store recovers).
   bool append_durable(event e);
+  bool append_durable(std::unique_ptr<pending_event> e);
 
   [[nodiscard]] bool healthy() const noexcept { return healthy_.load(std::memory_order_acquire); }
   /// Why the log is unhealthy ("" when healthy).
@@ -76,11 +93,14 @@ class audit_log {
 
  private:
   struct pending {
-    event e;
-    std::uint64_t ticket;
+    std::unique_ptr<pending_event> source;  ///< null once built
+    std::optional<event> e;                 ///< built by the writer; kept while the store fails
+    std::uint64_t ticket = 0;
   };
 
-  std::uint64_t enqueue(event e);
+  std::uint64_t enqueue(std::unique_ptr<pending_event> e, bool urgent);
+  /// Writer: lets ordinary events gather for commit_delay unless someone waits for a commit.
+  void gather(std::unique_lock<std::mutex>& lock);
   void run_writer();
   bool write_batch(std::vector<pending>& batch);
   void maybe_checkpoint(bool force);
@@ -100,6 +120,8 @@ class audit_log {
   std::uint64_t committed_ticket_ = 0;  ///< every ticket up to here is committed
   std::uint64_t failed_ticket_ = 0;     ///< every ticket up to here has failed at least once
   bool writer_idle_ = false;
+  bool writer_gathering_ = false;
+  bool urgent_ = false;  ///< a durable append or flush() waits on what is queued
   bool stopping_ = false;
   bool closed_ = false;
   std::string reason_;

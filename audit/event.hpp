@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,7 +86,8 @@ struct event {
   event_kind kind = event_kind::connection;
   std::chrono::system_clock::time_point time = std::chrono::system_clock::now();
   std::uint64_t session = 0;  ///< the gateway's session id; 0 for gateway-wide events
-  actor who;
+  /// Null for gateway-wide events. Shared: a session builds its actor once and every record points at it.
+  std::shared_ptr<const actor> who;
   std::string result;  ///< authentication, policy_reload: "ok" / "failed"
   std::string detail;  ///< free text for humans (why authentication failed, which config was loaded)
   std::optional<statement_info> statement;

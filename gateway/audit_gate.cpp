@@ -10,7 +10,7 @@ decision audit_only_gate::decide(const session_identity& who, const statement_re
   // statements cheap.
   static const auto catalog_only = std::make_shared<const policy::policy_model>();
   const auto analysis = analysis_cache::for_this_thread().get(request.sql, catalog_only);
-  return audit_->record_decision(who, request, analysis.get(), nullptr, decision::allow());
+  return audit_->record_decision(who, request, analysis, nullptr, decision::allow());
 }
 
 }  // namespace phigate

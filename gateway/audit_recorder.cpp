@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "audit/sqlite_store.hpp"
 #include "gateway/config.hpp"
@@ -13,11 +16,26 @@ namespace phigate {
 
 namespace {
 
-thread_local std::uint64_t current_session_id = 0;
+// Set by audit_session before each client message; read by the decide step on the same thread. It may
+// keep one statement's text alive until this thread handles the next message.
+thread_local audit_context current;
 
-audit::actor actor_of(const session_identity& who) {
-  return {who.user,     who.groups,        who.client_address, who.application_name,
-          who.database, who.upstream_role, who.upstream_user};
+bool same_actor(const audit::actor& a, const session_identity& who) {
+  return a.person == who.user && a.database == who.database && a.client_address == who.client_address &&
+         a.application == who.application_name && a.upstream_role == who.upstream_role &&
+         a.upstream_user == who.upstream_user && a.groups == who.groups;
+}
+
+// The session's own actor when it is `who`'s (the usual case: compared, not copied), else a new one.
+std::shared_ptr<const audit::actor> actor_for(const session_identity& who) {
+  if (current.who && same_actor(*current.who, who)) return current.who;
+  return audit_recorder::make_actor(who);
+}
+
+// The text the session copied for the statement's outcome record when it is `sql`, else a copy.
+shared_statement_text text_for(std::string_view sql) {
+  if (current.text && current.text->sql == sql) return current.text;
+  return std::make_shared<audit_statement_text>(sql);
 }
 
 void log_notice(audit::log_notice notice, const std::string& message) {
@@ -87,6 +105,158 @@ std::string_view verdict_name(decision::verdict v) {
   return "deny";
 }
 
+// Writer thread: the statement's keyed hash, worked out once for its decision and outcome records.
+const std::string& text_hmac(audit_statement_text& text, const audit::hmac_key& key) {
+  if (text.text_hmac.empty()) text.text_hmac = key.digest_hex(text.sql);
+  return text.text_hmac;
+}
+
+// What a decision record takes from the analysis besides its kinds: the normalized text of every
+// statement and every relation read or written, as written.
+struct statement_summary {
+  std::string normalized;
+  std::vector<std::string> tables;
+};
+using shared_summary = std::shared_ptr<const statement_summary>;
+
+statement_summary summarize(const policy::analysis& analysis) {
+  statement_summary out;
+  for (const auto& st : analysis.statements)
+    if (!st.normalized.empty()) out.normalized += (out.normalized.empty() ? "" : "; ") + st.normalized;
+  for (const auto& st : analysis.statements) {
+    for (const auto* list : {&st.tables_read, &st.tables_written}) {
+      for (const auto& t : *list) {
+        auto name = t.qualified();
+        if (std::find(out.tables.begin(), out.tables.end(), name) == out.tables.end())
+          out.tables.push_back(std::move(name));
+      }
+    }
+  }
+  return out;
+}
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+// Session thread: summaries of single statements by normalized text, so a statement seen before costs one
+// lookup and the analysis (a fresh copy per statement for texts that differ only in literals) is never kept
+// past the decide step. The normalized text fixes the relations: literals are all it leaves out. Only
+// normalized text is kept, never literals. Several statements in one Query are summarized each time.
+shared_summary summary_of(const policy::analysis& analysis) {
+  constexpr std::size_t max_entries = 1024;
+  thread_local std::unordered_map<std::string, shared_summary, string_hash, std::equal_to<>> known;
+  if (analysis.statements.size() != 1 || analysis.statements.front().normalized.empty())
+    return std::make_shared<const statement_summary>(summarize(analysis));
+  const std::string_view normalized = analysis.statements.front().normalized;
+  if (auto it = known.find(normalized); it != known.end()) return it->second;
+  auto summary = std::make_shared<const statement_summary>(summarize(analysis));
+  if (known.size() >= max_entries) known.clear();
+  known.emplace(std::string(normalized), summary);
+  return summary;
+}
+
+// Writer thread: "read,export" as a list.
+void add_kinds(audit::decision_info& info, policy::kind_set kinds) {
+  const std::string names = kinds.to_string();
+  for (std::size_t start = 0; start < names.size();) {
+    const auto comma = names.find(',', start);
+    info.kinds.push_back(names.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    start = comma == std::string::npos ? names.size() : comma + 1;
+  }
+}
+
+// What the writer needs besides the facts: the HMAC key and whether statement text is kept. The recorder
+// owns the key and closes its log (building every queued record) before the key goes.
+struct hashing {
+  const audit::hmac_key* key = nullptr;
+  bool keep_literals = false;
+};
+
+// A decision record as the session saw it: verdict, rule and reason, the text, the parameters, the kinds
+// and the statement's summary. The writer adds the HMACs and the lists.
+class pending_decision final : public audit::pending_event {
+ public:
+  pending_decision(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
+                   shared_statement_text text, std::optional<std::string> params, shared_summary summary,
+                   policy::kind_set kinds, audit::decision_info info)
+      : hashing_(h),
+        session_(session),
+        who_(std::move(who)),
+        text_(std::move(text)),
+        params_(std::move(params)),
+        summary_(std::move(summary)),
+        kinds_(kinds),
+        info_(std::move(info)) {}
+
+  audit::event build() override {
+    audit::event e;
+    e.kind = audit::event_kind::decision;
+    e.time = time_;
+    e.session = session_;
+    e.who = std::move(who_);
+    audit::statement_info s;
+    if (summary_) {
+      s.normalized = summary_->normalized;
+      add_kinds(info_, kinds_);
+      info_.tables = summary_->tables;
+    }
+    s.key_id = hashing_.key->id();
+    s.text_hmac = text_hmac(*text_, *hashing_.key);
+    if (params_) s.params_hmac = hashing_.key->digest_hex(*params_);
+    if (hashing_.keep_literals) s.text = text_->sql;
+    e.statement = std::move(s);
+    e.decision = std::move(info_);
+    return e;
+  }
+
+ private:
+  hashing hashing_;
+  std::chrono::system_clock::time_point time_ = std::chrono::system_clock::now();
+  std::uint64_t session_;
+  std::shared_ptr<const audit::actor> who_;
+  shared_statement_text text_;
+  std::optional<std::string> params_;  ///< encode_params of the Bind, when there was one
+  shared_summary summary_;             ///< null without an analysis
+  policy::kind_set kinds_;
+  audit::decision_info info_;
+};
+
+// An outcome record: the counters the session kept; the writer adds the text's HMAC.
+class pending_outcome final : public audit::pending_event {
+ public:
+  pending_outcome(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
+                  shared_statement_text text, audit::outcome_info result)
+      : hashing_(std::move(h)),
+        session_(session),
+        who_(std::move(who)),
+        text_(std::move(text)),
+        result_(std::move(result)) {}
+
+  audit::event build() override {
+    audit::event e;
+    e.kind = audit::event_kind::outcome;
+    e.time = time_;
+    e.session = session_;
+    e.who = std::move(who_);
+    audit::statement_info s;
+    s.key_id = hashing_.key->id();
+    s.text_hmac = text_hmac(*text_, *hashing_.key);
+    e.statement = std::move(s);
+    e.outcome = std::move(result_);
+    return e;
+  }
+
+ private:
+  hashing hashing_;
+  std::chrono::system_clock::time_point time_ = std::chrono::system_clock::now();
+  std::uint64_t session_;
+  std::shared_ptr<const audit::actor> who_;
+  shared_statement_text text_;
+  audit::outcome_info result_;
+};
+
 }  // namespace
 
 audit_recorder::audit_recorder(const audit_config& config)
@@ -102,11 +272,20 @@ audit_recorder::~audit_recorder() {
   log_->close();
 }
 
+std::shared_ptr<const audit::actor> audit_recorder::make_actor(const session_identity& who) {
+  return std::make_shared<const audit::actor>(audit::actor{who.user, who.groups, who.client_address,
+                                                           who.application_name, who.database,
+                                                           who.upstream_role, who.upstream_user});
+}
+
+void audit_recorder::set_current(audit_context context) noexcept {
+  current = std::move(context);
+}
 void audit_recorder::set_current_session(std::uint64_t session) noexcept {
-  current_session_id = session;
+  current = audit_context{session, nullptr, nullptr};
 }
 std::uint64_t audit_recorder::current_session() noexcept {
-  return current_session_id;
+  return current.session;
 }
 
 audit::event audit_recorder::make_event(audit::event_kind kind, std::uint64_t session,
@@ -114,31 +293,30 @@ audit::event audit_recorder::make_event(audit::event_kind kind, std::uint64_t se
   audit::event e;
   e.kind = kind;
   e.session = session;
-  if (who) e.who = actor_of(*who);
+  if (who) e.who = make_actor(*who);
   return e;
 }
 
-audit::statement_info audit_recorder::describe_statement(std::string_view sql, const pg::bind* bind,
-                                                         const policy::analysis* analysis) const {
-  audit::statement_info s;
-  if (analysis) {
-    for (const auto& st : analysis->statements)
-      if (!st.normalized.empty()) s.normalized += (s.normalized.empty() ? "" : "; ") + st.normalized;
-  }
-  s.key_id = key_->id();
-  s.text_hmac = key_->digest_hex(sql);
-  if (bind) s.params_hmac = key_->digest_hex(encode_params(*bind));
-  if (keep_literals_) s.text = std::string(sql);
-  return s;
+std::unique_ptr<audit::pending_event> audit_recorder::decision_facts(const session_identity& who,
+                                                                     const statement_request& request,
+                                                                     const policy::analysis* analysis,
+                                                                     audit::decision_info info) const {
+  std::optional<std::string> params;
+  if (request.bind) params = encode_params(*request.bind);  // the Bind's bytes do not outlive the call
+  return std::make_unique<pending_decision>(hashing{key_.get(), keep_literals_}, current_session(),
+                                            actor_for(who), text_for(request.sql), std::move(params),
+                                            analysis ? summary_of(*analysis) : nullptr,
+                                            analysis ? analysis->kinds : policy::kind_set{}, std::move(info));
 }
 
 decision audit_recorder::refuse_unavailable(const session_identity& who, const statement_request& request) {
-  auto e = make_event(audit::event_kind::decision, current_session(), &who);
-  e.statement = describe_statement(request.sql, request.bind, nullptr);
-  e.decision =
-      audit::decision_info{"deny", std::string(audit_unavailable_rule),    "the audit log is unavailable", {},
-                           {},     std::string(audit_unavailable_sqlstate)};
-  log_->append(std::move(e));
+  log_->append(decision_facts(who, request, nullptr,
+                              audit::decision_info{"deny",
+                                                   std::string(audit_unavailable_rule),
+                                                   "the audit log is unavailable",
+                                                   {},
+                                                   {},
+                                                   std::string(audit_unavailable_sqlstate)}));
   return decision::deny(std::string(audit_unavailable_sqlstate),
                         "phigate: the audit log is unavailable, so statements are refused until it recovers "
                         "(the gateway's log says why)");
@@ -174,10 +352,8 @@ void audit_recorder::authentication(std::uint64_t session, const session_identit
 }
 
 decision audit_recorder::record_decision(const session_identity& who, const statement_request& request,
-                                         const policy::analysis* analysis, const policy::decision* verdict,
-                                         decision d) {
-  auto e = make_event(audit::event_kind::decision, current_session(), &who);
-  e.statement = describe_statement(request.sql, request.bind, analysis);
+                                         const std::shared_ptr<const policy::analysis>& analysis,
+                                         const policy::decision* verdict, decision d) {
   audit::decision_info info;
   info.verdict = std::string(verdict_name(d.what));
   if (d.what != decision::verdict::allow) info.sqlstate = d.sqlstate;
@@ -186,32 +362,14 @@ decision audit_recorder::record_decision(const session_identity& who, const stat
     if (d.what != decision::verdict::allow) info.reason = verdict->reason;
   }
   if (request.approved) info.reason = "runs under a consumed approval";
-  if (analysis) {
-    const std::string kinds = analysis->kinds.to_string();
-    for (std::size_t start = 0; start < kinds.size();) {
-      const auto comma = kinds.find(',', start);
-      info.kinds.push_back(
-          kinds.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      start = comma == std::string::npos ? kinds.size() : comma + 1;
-    }
-    for (const auto& st : analysis->statements) {
-      for (const auto* list : {&st.tables_read, &st.tables_written}) {
-        for (const auto& t : *list) {
-          auto name = t.qualified();
-          if (std::find(info.tables.begin(), info.tables.end(), name) == info.tables.end())
-            info.tables.push_back(std::move(name));
-        }
-      }
-    }
-  }
-  e.decision = std::move(info);
+  auto facts = decision_facts(who, request, analysis.get(), std::move(info));
   if (d.what == decision::verdict::allow) {
-    log_->append(std::move(e));
+    log_->append(std::move(facts));
     return d;
   }
   // A denial or hold must be on disk before the client hears of it: an auditor asking "was this refused?"
   // gets an answer for every refusal the client saw.
-  if (!log_->append_durable(std::move(e))) return refuse_unavailable(who, request);
+  if (!log_->append_durable(std::move(facts))) return refuse_unavailable(who, request);
   return d;
 }
 
@@ -230,15 +388,10 @@ bool audit_recorder::approval_step(const session_identity& requester, std::uint6
   return log_->append_durable(std::move(e));
 }
 
-void audit_recorder::outcome(std::uint64_t session, const session_identity& who, std::string_view sql,
-                             audit::outcome_info result) {
-  auto e = make_event(audit::event_kind::outcome, session, &who);
-  audit::statement_info s;
-  s.key_id = key_->id();
-  s.text_hmac = key_->digest_hex(sql);
-  e.statement = std::move(s);
-  e.outcome = std::move(result);
-  log_->append(std::move(e));
+void audit_recorder::outcome(std::uint64_t session, std::shared_ptr<const audit::actor> who,
+                             shared_statement_text sql, audit::outcome_info result) {
+  log_->append(std::make_unique<pending_outcome>(hashing{key_.get(), keep_literals_}, session, std::move(who),
+                                                 std::move(sql), std::move(result)));
 }
 
 }  // namespace phigate

@@ -2,6 +2,11 @@
 // step's verdicts, approval steps, outcomes) into audit events, keeps statement text out of them (normalized
 // text plus a keyed HMAC), and says whether statements may run at all: while the log cannot record,
 // the decide step refuses every statement with SQLSTATE 58030 (fail closed).
+//
+// A statement's records are built on the log's writer thread, not on the session's: the session hands over
+// the facts it saw (its shared actor, the statement text, the verdict, the statement's kinds and a summary
+// of its analysis shared by every statement with the same normalized text, the outcome counters) and the
+// writer works out the HMACs and the lists.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +35,24 @@ inline constexpr std::string_view audit_unavailable_sqlstate = "58030";
 /// The rule id the audit trail gives such a refusal.
 inline constexpr std::string_view audit_unavailable_rule = "audit-unavailable";
 
+/// The exact text of one statement, copied once and shared by its decision and outcome records; the writer
+/// thread works out its keyed hash once for both.
+struct audit_statement_text {
+  explicit audit_statement_text(std::string_view text) : sql(text) {}
+  const std::string sql;
+  std::string text_hmac;  ///< writer thread only; "" until the statement's first record is built
+};
+using shared_statement_text = std::shared_ptr<audit_statement_text>;
+
+/// What the calling worker thread is handling a client message for (set by audit_session), so the decide
+/// step's records name the session and share its actor and the statement's text without the gate knowing
+/// them.
+struct audit_context {
+  std::uint64_t session = 0;
+  std::shared_ptr<const audit::actor> who;
+  shared_statement_text text;  ///< the Query's or Execute's text; null for other messages
+};
+
 class audit_recorder {
  public:
   /// Opens the store named in the config and starts the writer. Throws std::runtime_error when the store or
@@ -56,7 +79,8 @@ class audit_recorder {
   /// one). Deny and hold are committed before this returns; if that fails the statement gets
   /// refuse_unavailable's decision instead of `d`.
   decision record_decision(const session_identity& who, const statement_request& request,
-                           const policy::analysis* analysis, const policy::decision* verdict, decision d);
+                           const std::shared_ptr<const policy::analysis>& analysis,
+                           const policy::decision* verdict, decision d);
 
   /// One approval step (requested, approved, denied, expired, abandoned, consumed), committed before this
   /// returns. Plain strings so approvals/ need not be known here. False when it could not be committed: the
@@ -66,15 +90,16 @@ class audit_recorder {
                      std::string_view reason, std::string_view digest, std::string_view normalized);
 
   /// What a forwarded statement did; `sql` is its exact text (hashed, never stored unless keep_literals).
-  void outcome(std::uint64_t session, const session_identity& who, std::string_view sql,
+  void outcome(std::uint64_t session, std::shared_ptr<const audit::actor> who, shared_statement_text sql,
                audit::outcome_info result);
 
-  /// The statement part of a record: normalized text and HMACs (plus the text with keep_literals).
-  audit::statement_info describe_statement(std::string_view sql, const pg::bind* bind,
-                                           const policy::analysis* analysis) const;
+  /// The actor of every record about `who`; a session builds it once.
+  static std::shared_ptr<const audit::actor> make_actor(const session_identity& who);
 
-  /// The session the calling worker thread is handling a client message for (set by audit_session), so the
-  /// decide step's records name the session without the gate knowing it. 0 when none.
+  /// What the calling worker thread is handling a client message for (see audit_context).
+  static void set_current(audit_context context) noexcept;
+  /// Names only the session (its actor and text are built afresh): after a wait, during which other
+  /// sessions ran on this thread.
   static void set_current_session(std::uint64_t session) noexcept;
   static std::uint64_t current_session() noexcept;
 
@@ -84,6 +109,11 @@ class audit_recorder {
 
  private:
   audit::event make_event(audit::event_kind kind, std::uint64_t session, const session_identity* who) const;
+  /// The decision record's facts as the session saw them; the writer builds the rest.
+  std::unique_ptr<audit::pending_event> decision_facts(const session_identity& who,
+                                                       const statement_request& request,
+                                                       const policy::analysis* analysis,
+                                                       audit::decision_info info) const;
 
   std::unique_ptr<audit::audit_log> log_;
   std::shared_ptr<const audit::hmac_key> key_;

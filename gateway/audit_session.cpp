@@ -28,34 +28,45 @@ void audit_session::connected(std::shared_ptr<audit_recorder> recorder, std::uin
                               const session_identity& who) {
   recorder_ = std::move(recorder);
   id_ = session_id;
-  if (recorder_) recorder_->connection(id_, who);
+  if (!recorder_) return;
+  actor_ = audit_recorder::make_actor(who);
+  recorder_->connection(id_, who);
 }
 
 void audit_session::authenticated(const session_identity& who, bool ok, std::string detail) {
-  if (recorder_) recorder_->authentication(id_, who, ok, std::move(detail));
+  if (!recorder_) return;
+  actor_ = audit_recorder::make_actor(who);  // now with groups and the upstream role
+  recorder_->authentication(id_, who, ok, std::move(detail));
 }
 
 void audit_session::on_client_message(const pg::frame& f, const pg_response_queue& responses) {
   if (!recorder_) return;
-  audit_recorder::set_current_session(id_);
   statement s;
-  s.started = std::chrono::steady_clock::now();
   switch (f.type) {
-    case pg::frontend_type::query:
-      if (auto q = pg::query::decode(f)) s.sql = std::string(q->sql);
+    case pg::frontend_type::query: {
+      auto q = pg::query::decode(f);
+      s.sql = std::make_shared<audit_statement_text>(q ? q->sql : std::string_view());
       break;
-    case pg::frontend_type::execute:
+    }
+    case pg::frontend_type::execute: {
       s.what = statement::kind::execute;
+      std::string_view sql;
       if (auto e = pg::execute::decode(f)) {
-        if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) s.sql = p->second.sql;
+        if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) sql = p->second.sql;
       }
+      s.sql = std::make_shared<audit_statement_text>(sql);
       break;
+    }
     case pg::frontend_type::sync:
       s.what = statement::kind::sync;
       break;
     default:
+      audit_recorder::set_current({id_, actor_, nullptr});
       return;
   }
+  // The decide step's record for this message shares the actor and the text.
+  audit_recorder::set_current({id_, actor_, s.sql});
+  s.started = std::chrono::steady_clock::now();
   if (pending_.size() >= max_pending_statements) pending_.pop_front();
   pending_.push_back(std::move(s));
 }
@@ -71,7 +82,9 @@ void audit_session::finish(statement& s, const row_rewriter& rewriter, const ses
   s.result.duration_us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s.started)
           .count());
-  recorder_->outcome(id_, who, s.sql, std::move(s.result));
+  if (!actor_) actor_ = audit_recorder::make_actor(who);
+  if (!s.sql) s.sql = std::make_shared<audit_statement_text>(std::string_view());
+  recorder_->outcome(id_, actor_, std::move(s.sql), std::move(s.result));
 }
 
 void audit_session::drop_until_sync() {

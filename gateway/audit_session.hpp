@@ -1,7 +1,9 @@
 // One session's view of the audit log: it names the session in every record, and it times each statement
 // from the moment the client's Query or Execute arrives until the server completes it, to record the
 // statement's outcome (rows, SQLSTATE, masked cells, duration). The session files call it with one line at
-// each point; with the audit log off every call returns at once.
+// each point; with the audit log off every call returns at once. The session's actor is built once (at the
+// startup packet and again once authenticated) and every record points at it; a statement's text is copied
+// once, for its decision and outcome records.
 #pragma once
 
 #include <chrono>
@@ -40,7 +42,7 @@ class audit_session {
   struct statement {
     enum class kind { query, execute, sync } what = kind::query;
     std::chrono::steady_clock::time_point started;
-    std::string sql;
+    shared_statement_text sql;  ///< null for Sync
     audit::outcome_info result;
     bool refused = false;  ///< the decide step refused it: its decision record says so, no outcome follows
   };
@@ -50,6 +52,7 @@ class audit_session {
 
   std::shared_ptr<audit_recorder> recorder_;
   std::uint64_t id_ = 0;
+  std::shared_ptr<const audit::actor> actor_;
   std::deque<statement> pending_;
   std::map<std::string, std::uint64_t> masked_seen_;  ///< the rewriter's counts at the last outcome
 };

@@ -31,9 +31,9 @@ policy_gate::policy_gate(std::shared_ptr<const policy::policy_model> policy, con
       audit_(std::move(audit)) {}
 
 decision policy_gate::recorded(const session_identity& who, const statement_request& request,
-                               const policy::analysis& analysis, const policy::decision& d,
-                               decision out) const {
-  return audit_ ? audit_->record_decision(who, request, &analysis, &d, std::move(out)) : out;
+                               std::shared_ptr<const policy::analysis> analysis,
+                               const policy::decision& d, decision out) const {
+  return audit_ ? audit_->record_decision(who, request, std::move(analysis), &d, std::move(out)) : out;
 }
 
 std::string policy_gate::client_message(const policy::decision& d) {
@@ -87,14 +87,14 @@ decision policy_gate::decide(const session_identity& who, const statement_reques
       allowed.forgets_all_statements = changes.all_dropped;
       allowed.forgets_statements = changes.names;
     }
-    return recorded(who, request, *analysis, d, std::move(allowed));
+    return recorded(who, request, analysis, d, std::move(allowed));
   }
   spdlog::info("session of {}: {} by rule {}: {}", who.user,
                d.verdict == policy::rule_action::hold ? "held" : "denied", d.rule_id, d.reason);
   if (d.verdict == policy::rule_action::hold)
-    return recorded(who, request, *analysis, d,
+    return recorded(who, request, analysis, d,
                     decision::held(client_message(d), describe_hold(*analysis, d)));
-  return recorded(who, request, *analysis, d, decision::deny("42501", client_message(d)));
+  return recorded(who, request, analysis, d, decision::deny("42501", client_message(d)));
 }
 
 std::shared_ptr<const policy::policy_model> load_gateway_policy(const gateway_config& config) {

@@ -33,7 +33,8 @@ class policy_gate final : public statement_gate {
                                                     const policy::decision& d) const;
   /// `out`, once the audit log has it (or the audit log's refusal when a durable record failed).
   decision recorded(const session_identity& who, const statement_request& request,
-                    const policy::analysis& analysis, const policy::decision& d, decision out) const;
+                    std::shared_ptr<const policy::analysis> analysis, const policy::decision& d,
+                    decision out) const;
 
   std::shared_ptr<const policy::policy_model> policy_;
   policy::evaluator evaluator_;

@@ -14,10 +14,12 @@ event sample() {
   e.kind = event_kind::decision;
   e.time = std::chrono::system_clock::time_point(std::chrono::microseconds(1'796'409'600'123'456));
   e.session = 7;
-  e.who.person = "alice";
-  e.who.groups = {"clinical", "dba"};
-  e.who.client_address = "127.0.0.1:5432";
-  e.who.database = "clinic";
+  actor who;
+  who.person = "alice";
+  who.groups = {"clinical", "dba"};
+  who.client_address = "127.0.0.1:5432";
+  who.database = "clinic";
+  e.who = std::make_shared<const actor>(std::move(who));
   e.statement = statement_info{"SELECT * FROM patients WHERE id = $1", "ab", "", "k1", std::nullopt};
   e.decision = decision_info{"deny", "no-ssn", "no SSNs", {"read"}, {"public.patients"}, "42501"};
   return e;

@@ -159,3 +159,22 @@ TEST_CASE("a deleted store file makes the log unhealthy, and a retry recreates i
   CHECK(notices.front().first == log_notice::unhealthy);
   CHECK(notices.back().first == log_notice::recovered);
 }
+
+TEST_CASE("ordinary events gather for the commit delay, but a durable append or flush does not wait for it",
+          "[audit][log]") {
+  audit_test::scratch_dir dir;
+  const auto path = dir.file("audit.db");
+  log_options options;
+  options.commit_delay = std::chrono::milliseconds(60'000);
+  audit_log log(audit_test::writer_store(path), options);
+  log.append(make_event(event_kind::connection, "a"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(log.committed_seq() == 0);  // still gathering
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(log.append_durable(make_event(event_kind::decision, "a")));
+  CHECK(log.committed_seq() == 2);  // the earlier event went in the same transaction
+  log.append(make_event(event_kind::outcome, "a"));
+  log.flush();
+  CHECK(log.committed_seq() == 3);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+}

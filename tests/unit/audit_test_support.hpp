@@ -67,10 +67,12 @@ inline audit::event make_event(audit::event_kind kind, std::string person, std::
   audit::event e;
   e.kind = kind;
   e.session = session;
-  e.who.person = std::move(person);
-  e.who.groups = {"clinical"};
-  e.who.client_address = "127.0.0.1:5000";
-  e.who.database = "clinic";
+  audit::actor who;
+  who.person = std::move(person);
+  who.groups = {"clinical"};
+  who.client_address = "127.0.0.1:5000";
+  who.database = "clinic";
+  e.who = std::make_shared<const audit::actor>(std::move(who));
   return e;
 }
 

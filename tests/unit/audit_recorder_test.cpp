@@ -1,0 +1,138 @@
+// The recorder: a statement's decision and outcome records are built on the writer thread from what the
+// session handed over, and say the same as if built on the spot (normalized text, one HMAC of the exact
+// text for both, kinds, tables, the session's person); refusals are committed before the verdict returns.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
+
+#include "audit_test_support.hpp"
+#include "gateway/analysis_cache.hpp"
+#include "gateway/audit_recorder.hpp"
+#include "policy/analyzer.hpp"
+
+using namespace phigate;
+
+namespace {
+
+constexpr std::string_view sql = "SELECT name FROM patients WHERE id = 42";
+
+session_identity alice() {
+  session_identity who;
+  who.user = "alice";
+  who.groups = {"clinical"};
+  who.database = "clinic";
+  who.client_address = "127.0.0.1:5000";
+  who.upstream_role = "reader";
+  who.upstream_user = "clinic_reader";
+  return who;
+}
+
+struct fixture {
+  audit_test::scratch_dir dir;
+  std::string path = dir.file("audit.db");
+  std::shared_ptr<const audit::hmac_key> key = std::make_shared<const audit::hmac_key>("k1", "secret");
+
+  std::unique_ptr<audit_recorder> recorder(bool keep_literals = false) {
+    auto log = std::make_unique<audit::audit_log>(audit_test::writer_store(path), audit::log_options{});
+    return std::make_unique<audit_recorder>(std::move(log), key, keep_literals);
+  }
+
+  std::vector<boost::json::object> bodies() {
+    audit::sqlite_store reader(path, audit::sqlite_store::mode::read_only);
+    std::vector<audit::stored_record> records;
+    REQUIRE(reader.read({}, records).empty());
+    std::vector<boost::json::object> out;
+    for (const auto& r : records) out.push_back(boost::json::parse(r.body).as_object());
+    return out;
+  }
+};
+
+std::shared_ptr<const policy::analysis> analyze(std::string_view text) {
+  static const auto catalog_only = std::make_shared<const policy::policy_model>();
+  return analysis_cache::for_this_thread().get(text, catalog_only);
+}
+
+std::string field(const boost::json::object& o, std::string_view section, std::string_view name) {
+  const auto* s = o.if_contains(section);
+  if (!s || !s->is_object() || !s->as_object().if_contains(name)) return "<missing>";
+  const auto& v = s->as_object().at(name);
+  return v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v);
+}
+
+}  // namespace
+
+TEST_CASE("a statement's decision and outcome records are built from one copy of its text",
+          "[audit][recorder]") {
+  fixture f;
+  const auto who = alice();
+  {
+    auto recorder = f.recorder();
+    auto text = std::make_shared<audit_statement_text>(sql);
+    const auto actor = audit_recorder::make_actor(who);
+    audit_recorder::set_current({7, actor, text});
+    const auto d = recorder->record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
+                                             analyze(sql), nullptr, decision::allow());
+    CHECK(d.what == decision::verdict::allow);
+    audit::outcome_info result;
+    result.rows = 1;
+    result.command = "SELECT";
+    recorder->outcome(7, actor, text, std::move(result));
+    audit_recorder::set_current_session(0);
+    recorder->close();
+  }
+  const auto records = f.bodies();
+  REQUIRE(records.size() == 2);
+  const auto& decision = records[0];
+  const auto& outcome = records[1];
+  const auto hmac = f.key->digest_hex(sql);
+  CHECK(field(decision, "decision", "verdict") == "allow");
+  CHECK(field(decision, "statement", "normalized") == "SELECT name FROM patients WHERE id = $1");
+  CHECK(field(decision, "statement", "text_hmac") == hmac);
+  CHECK(field(decision, "statement", "key_id") == "k1");
+  CHECK(field(decision, "statement", "text") == "<missing>");
+  CHECK(decision.at("decision").as_object().at("kinds").as_array().at(0).as_string() == "read");
+  CHECK(decision.at("decision").as_object().at("tables").as_array().at(0).as_string() == "patients");
+  CHECK(decision.at("session").as_int64() == 7);
+  CHECK(field(decision, "who", "person") == "alice");
+  CHECK(field(decision, "who", "upstream_user") == "clinic_reader");
+  CHECK(field(outcome, "statement", "text_hmac") == hmac);
+  CHECK(field(outcome, "statement", "normalized") == "<missing>");
+  CHECK(field(outcome, "outcome", "command") == "SELECT");
+  CHECK(field(outcome, "who", "person") == "alice");
+}
+
+TEST_CASE("a decision about another person than the thread's session names that person",
+          "[audit][recorder]") {
+  fixture f;
+  auto bob = alice();
+  bob.user = "bob";
+  {
+    auto recorder = f.recorder(true);
+    audit_recorder::set_current({3, audit_recorder::make_actor(alice()), nullptr});
+    recorder->record_decision(bob, {statement_request::protocol::simple, sql, nullptr, false}, analyze(sql),
+                              nullptr, decision::allow());
+    audit_recorder::set_current_session(0);
+    recorder->close();
+  }
+  const auto records = f.bodies();
+  REQUIRE(records.size() == 1);
+  CHECK(field(records[0], "who", "person") == "bob");
+  CHECK(field(records[0], "statement", "text") == sql);  // keep_literals
+}
+
+TEST_CASE("a denial is committed before the recorder returns the verdict", "[audit][recorder]") {
+  fixture f;
+  auto recorder = f.recorder();
+  const auto who = alice();
+  audit_recorder::set_current({5, audit_recorder::make_actor(who), nullptr});
+  const auto d = recorder->record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
+                                           analyze(sql), nullptr, decision::deny("42501", "no"));
+  audit_recorder::set_current_session(0);
+  CHECK(d.what == decision::verdict::deny);
+  CHECK(recorder->log().committed_seq() == 1);
+  const auto records = f.bodies();
+  REQUIRE(records.size() == 1);
+  CHECK(field(records[0], "decision", "verdict") == "deny");
+  CHECK(field(records[0], "decision", "sqlstate") == "42501");
+  CHECK(field(records[0], "statement", "text_hmac") == f.key->digest_hex(sql));
+}
