@@ -13,6 +13,7 @@
 #include "gateway/config_admin.hpp"
 #include "gateway/config_audit.hpp"
 #include "gateway/config_capture.hpp"
+#include "masking/column_rules.hpp"
 #include "masking/transforms.hpp"
 #include "protocol/postgres/auth.hpp"
 
@@ -79,6 +80,14 @@ struct masking_config {
   /// when any transform is pseudonym or hash.
   masking::masking_rules rules;
   std::vector<std::string> unmasked_groups;  ///< people in any of these groups see clear values
+  /// `columns:` every value of these columns is masked whole, matched by table OID + attnum.
+  std::vector<masking::column_rule> columns;
+  masking::derived_action derived_columns = masking::derived_action::mask;
+  masking::whole_row_action whole_row = masking::whole_row_action::refuse;
+  /// Key into gateway_config::roles: the upstream role whose connection reads the catalog to resolve column
+  /// rules to table OIDs and attribute numbers. "" = rules apply by lineage and column name only.
+  std::string metadata_role;
+  std::chrono::seconds metadata_refresh{60};
 };
 
 struct gateway_config {

@@ -11,6 +11,7 @@
 
 #include "gateway/config.hpp"
 #include "gateway/config_helpers.hpp"
+#include "gateway/config_masking.hpp"
 #include "policy/yaml_reader.hpp"
 
 namespace phigate {
@@ -57,6 +58,7 @@ class yaml_loader : public yaml::reader {
   std::filesystem::path base_dir_;
   std::set<std::string> role_names_;  ///< every role key, even one with errors of its own
   std::vector<std::pair<entry, std::string>> user_roles_;  ///< (role value, name) checked after all sections
+  std::optional<entry> metadata_role_entry_, masking_columns_entry_;  ///< checked after all sections
 };
 
 std::optional<std::uint64_t> yaml_loader::unsigned_value(const entry& e, std::uint64_t min,
@@ -259,8 +261,10 @@ void yaml_loader::load_log(const entry& e, gateway_config& config) {
 }
 
 void yaml_loader::load_masking(const entry& e, gateway_config& config) {
-  const auto f = known_fields(e, {"enabled", "key_env", "key_file", "key_id", "default_transform",
-                                  "transforms", "partial_keep", "hash_hex_chars", "unmasked_groups"});
+  const auto f =
+      known_fields(e, {"enabled", "key_env", "key_file", "key_id", "default_transform", "transforms",
+                       "partial_keep", "hash_hex_chars", "unmasked_groups", "columns", "derived_columns",
+                       "whole_row", "metadata_role", "metadata_refresh_seconds"});
   if (!e.value.IsMap()) return;
   masking_config masking;
   if (const auto it = f.find("enabled"); it != f.end())
@@ -276,6 +280,9 @@ void yaml_loader::load_masking(const entry& e, gateway_config& config) {
   if (const auto it = f.find("unmasked_groups"); it != f.end())
     masking.unmasked_groups = string_list(it->second).value_or(std::vector<std::string>{});
   load_masking_key(e, f, masking);
+  load_masking_columns(*this, f, masking);
+  if (const auto it = f.find("metadata_role"); it != f.end()) metadata_role_entry_ = it->second;
+  if (const auto it = f.find("columns"); it != f.end()) masking_columns_entry_ = it->second;
   config.masking = std::move(masking);
 }
 
@@ -369,6 +376,14 @@ gateway_config yaml_loader::load(const YAML::Node& root) {
   section("capture",
           [&](const entry& e) { load_capture_section(*this, e, base_dir_, config.capture.emplace()); });
   section("audit", [&](const entry& e) { config.audit = load_audit_config(*this, e, base_dir_); });
+  if (config.masking && !config.masking->metadata_role.empty() &&
+      !role_names_.contains(config.masking->metadata_role))
+    error(*metadata_role_entry_,
+          "unknown role '" + config.masking->metadata_role + "' (not defined under roles)");
+  if (config.masking && !config.masking->columns.empty() && config.policy_file.empty())
+    error(masking_columns_entry_->key_mark,
+          "masking.columns needs a policy_file: column rules follow each statement's lineage, "
+          "which the policy's statement analysis provides");
   for (const auto& [role_entry, name] : user_roles_) {
     if (!role_names_.contains(name))
       error(role_entry, "unknown role '" + name + "' (not defined under roles)");

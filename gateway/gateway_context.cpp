@@ -1,9 +1,12 @@
 #include "gateway/gateway_context.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <stdexcept>
 
 #include "gateway/audit_gate.hpp"
+#include "gateway/config_helpers.hpp"
 #include "gateway/pg_masking_rewriter.hpp"
 #include "gateway/policy_gate.hpp"
 
@@ -46,9 +49,36 @@ std::shared_ptr<const masking::cell_masker> make_masker(const std::shared_ptr<co
   if (!config->masking || !config->masking->enabled) return nullptr;
   auto compiled = masking::detector_set::compile(masking::detector_config{});
   if (!compiled.set) throw std::runtime_error("masking detectors: " + compiled.error);
+  // Compiling allocates far more than the compiled set keeps; hand the rest back to the system so the
+  // gateway's resident size is what it uses.
+  malloc_trim(0);
   // The rules live inside the config; the aliasing pointer keeps the whole config alive with them.
   std::shared_ptr<const masking::masking_rules> rules(config, &config->masking->rules);
   return std::make_shared<const masking::cell_masker>(std::move(compiled.set), std::move(rules));
+}
+
+std::shared_ptr<column_catalog> make_catalog(const gateway_config& config) {
+  if (!config.masking || !config.masking->enabled || config.masking->columns.empty() ||
+      config.masking->metadata_role.empty())
+    return nullptr;
+  const role_config& role = config.roles.at(config.masking->metadata_role);
+  column_catalog::connection_settings settings{config.upstream.host,
+                                               config.upstream.port,
+                                               role.user,
+                                               role.password,
+                                               std::string(config_detail::to_string(config.upstream.tls)),
+                                               config.upstream.ca_file};
+  return std::make_shared<column_catalog>(config.masking->columns, std::move(settings),
+                                          config.masking->metadata_refresh);
+}
+
+// True when masking applies to this person: it is on and they are in none of the unmasked groups.
+bool masked_for(const gateway_snapshot& snap, const session_identity& who) {
+  if (!snap.masker) return false;
+  const auto& unmasked = snap.config->masking->unmasked_groups;
+  return std::none_of(who.groups.begin(), who.groups.end(), [&](const std::string& group) {
+    return std::find(unmasked.begin(), unmasked.end(), group) != unmasked.end();
+  });
 }
 
 }  // namespace
@@ -59,6 +89,7 @@ gateway_snapshot make_snapshot(std::shared_ptr<const gateway_config> config) {
   if (config->upstream.tls != upstream_tls_mode::disable)
     s.upstream_tls = make_upstream_tls(config->upstream);
   s.masker = make_masker(config);
+  s.catalog = make_catalog(*config);
   s.policy = load_gateway_policy(*config);
   s.config = std::move(config);
   return s;
@@ -91,18 +122,17 @@ std::unique_ptr<statement_gate> gateway_context::make_gate(const gateway_snapsho
     if (snap.audit) return std::make_unique<audit_only_gate>(snap.audit);
     return std::make_unique<allow_all_gate>();
   }
-  return std::make_unique<policy_gate>(std::move(policy), who, snap.audit);
+  std::shared_ptr<const masking_config> masking;
+  if (masked_for(snap, who) && !snap.config->masking->columns.empty())
+    masking = std::shared_ptr<const masking_config>(snap.config, &*snap.config->masking);
+  return std::make_unique<policy_gate>(std::move(policy), who, snap.audit, std::move(masking), snap.catalog);
 }
 
 std::unique_ptr<row_rewriter> gateway_context::make_rewriter(const gateway_snapshot& snap,
                                                              const session_identity& who) {
-  if (!snap.masker) return std::make_unique<identity_rewriter>();
-  const auto& unmasked = snap.config->masking->unmasked_groups;
-  const bool sees_clear = std::any_of(who.groups.begin(), who.groups.end(), [&](const std::string& group) {
-    return std::find(unmasked.begin(), unmasked.end(), group) != unmasked.end();
-  });
-  if (sees_clear) return std::make_unique<identity_rewriter>();
-  return std::make_unique<pg_masking_rewriter>(snap.masker);
+  if (!masked_for(snap, who)) return std::make_unique<identity_rewriter>();
+  std::shared_ptr<const masking_config> masking(snap.config, &*snap.config->masking);
+  return std::make_unique<pg_masking_rewriter>(snap.masker, std::move(masking), snap.catalog, who.database);
 }
 
 }  // namespace phigate

@@ -12,6 +12,7 @@
 #include "gateway/approval_hub.hpp"
 #include "gateway/audit_recorder.hpp"
 #include "gateway/cancel_registry.hpp"
+#include "gateway/column_catalog.hpp"
 #include "gateway/config.hpp"
 #include "gateway/seams.hpp"
 #include "masking/cell_masker.hpp"
@@ -27,6 +28,8 @@ struct gateway_snapshot {
   /// The compiled detectors and the masking rules (null when masking is absent or off). Compiling takes a
   /// noticeable fraction of a second, so it happens once per snapshot, never per session.
   std::shared_ptr<const masking::cell_masker> masker;
+  /// Column rules resolved to table OIDs per database (null without column rules or a metadata role).
+  std::shared_ptr<column_catalog> catalog;
   /// The loaded policy file (null when the config names none: every statement is allowed).
   std::shared_ptr<const policy::policy_model> policy;
   /// The gateway's audit log, the same in every snapshot (set by gateway_context; null when audit is off).

@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -19,8 +21,6 @@ constexpr std::uint32_t name = 19, int8 = 20, int2 = 21, int4 = 23, text = 25, o
                         timestamp = 1114, timestamptz = 1184, numeric = 1700, jsonb = 3802;
 }
 
-// "PGCOPY\n\377\r\n\0": the signature that opens a binary COPY stream (see the COPY reference page).
-constexpr std::string_view binary_copy_signature{"PGCOPY\n\377\r\n\0", 11};
 constexpr std::uint8_t jsonb_binary_version = 1;
 
 bool is_text_like(std::uint32_t type) {
@@ -117,25 +117,78 @@ std::string write_binary_integer(std::int64_t value, std::size_t width) {
   return out;
 }
 
-void append_i16(std::string& out, std::int16_t v) {
-  out.push_back(static_cast<char>((v >> 8) & 0xFF));
-  out.push_back(static_cast<char>(v & 0xFF));
-}
-
-void append_i32(std::string& out, std::int32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+// The name a rule's masked values are counted under and redacted as ("[SSN]" for a column named ssn).
+std::string rule_label(const masking::column_rule& rule) {
+  std::string label = rule.column;
+  for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return label;
 }
 
 }  // namespace
 
-pg_masking_rewriter::pg_masking_rewriter(std::shared_ptr<const masking::cell_masker> masker)
-    : masker_(std::move(masker)) {}
+// A value computed from a masked column is masked whole: transforms that keep part of the value in clear
+// (partial, safe_harbor_date, zip3) would leak what `substr(ssn, 1, 3)` picked out, so they become redact.
+masking::transform_kind pg_masking_rewriter::rule_transform(const column& col) {
+  const auto kind = col.rule->transform;
+  const bool keeps_part = kind == transform_kind::partial || kind == transform_kind::safe_harbor_date ||
+                          kind == transform_kind::zip3;
+  return col.derived && keeps_part ? transform_kind::redact : kind;
+}
+
+pg_masking_rewriter::pg_masking_rewriter(std::shared_ptr<const masking::cell_masker> masker,
+                                         std::shared_ptr<const masking_config> config,
+                                         std::shared_ptr<column_catalog> catalog, std::string database)
+    : masker_(std::move(masker)),
+      config_(std::move(config)),
+      catalog_(std::move(catalog)),
+      database_(std::move(database)) {
+  if (catalog_ && !config_->columns.empty()) catalog_->index(database_);  // start reading it now
+}
 
 void pg_masking_rewriter::on_row_description(const pg::row_description& shape) {
   columns_.clear();
   columns_.reserve(shape.fields.size());
-  for (const auto& field : shape.fields)
-    columns_.push_back({std::string(field.name), field.type_oid, field.format});
+  const bool rules = config_ && !config_->columns.empty();
+  const auto index = rules && catalog_ ? catalog_->index(database_) : nullptr;
+  for (const auto& field : shape.fields) {
+    const auto [rule, derived] = rules ? rule_for(field, index.get()) : std::pair{nullptr, false};
+    columns_.push_back({std::string(field.name), field.type_oid, field.format, rule, derived});
+  }
+}
+
+std::pair<const masking::column_rule*, bool> pg_masking_rewriter::rule_named(std::string_view output) const {
+  const auto* o = plan_ ? plan_->find(output) : nullptr;
+  if (!o) return {nullptr, false};
+  return {&config_->columns.at(o->rule), o->derived};
+}
+
+std::pair<const masking::column_rule*, bool> pg_masking_rewriter::rule_for(const pg::field_description& field,
+                                                                           const column_index* index) {
+  const auto& rules = config_->columns;
+  if (field.table_oid != 0) {
+    if (index && !index->newer_than_index(field.table_oid)) {
+      if (const auto rule = index->find(field.table_oid, field.column_attnum))
+        return {&rules.at(*rule), false};
+    } else {
+      // The catalog has not been read yet, or the relation is newer than what it read: a column named like a
+      // rule's column is masked (fail closed), and the catalog is read again.
+      if (index && catalog_) catalog_->refresh(database_, std::chrono::milliseconds(0));
+      for (const auto& rule : rules) {
+        if (rule.column == field.name) return {&rule, false};
+      }
+    }
+  }
+  // The statement's lineage ties this output to a masked column (an alias, an expression over it).
+  if (const auto named = rule_named(field.name); named.first) return named;
+  // A computed column the analysis did not name, in a statement that computes from masked columns: phigate
+  // cannot tell which output it is, so it is masked too.
+  if (field.table_oid == 0 && plan_ && plan_->any_derived() &&
+      std::find(plan_->names.begin(), plan_->names.end(), field.name) == plan_->names.end()) {
+    for (const auto& o : plan_->outputs) {
+      if (o.derived) return {&rules.at(o.rule), true};
+    }
+  }
+  return {nullptr, false};
 }
 
 mask_result pg_masking_rewriter::scan(std::string_view text, std::string_view hint,
@@ -185,6 +238,14 @@ bool pg_masking_rewriter::rewrite_data_row(const pg::frame& row, std::string& ou
   return true;
 }
 
+mask_result pg_masking_rewriter::mask_value(const column& col, std::string_view text,
+                                            const mask_options& options) {
+  if (!col.rule) return scan(text, col.name, options);
+  mask_result result = masker_->mask_whole(text, rule_transform(col), rule_label(*col.rule), options);
+  count(result);
+  return result;
+}
+
 pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_cell(const column& col, std::string_view bytes) {
   if (col.format == 0) return mask_text_format(col, bytes);
   if (col.type_oid == oid::jsonb) {
@@ -198,6 +259,11 @@ pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_cell(const column& c
   }
   if (is_text_like(col.type_oid)) return mask_text_format(col, bytes);  // same bytes in both formats
   if (binary_integer_width(col.type_oid) != 0) return mask_binary_integer(col, bytes);
+  // A masked column of another type in binary: NULL, which every type accepts.
+  if (col.rule) {
+    count(masker_->mask_whole({}, rule_transform(col), rule_label(*col.rule)));
+    return {cell_outcome::kind::null, {}};
+  }
   // Any other binary value (date, numeric, uuid, bytea, enum and citext labels, whose OIDs vary per
   // database) is scanned as raw bytes: a fixed-width binary number almost never reads as an identifier, and
   // a value that does is sent as NULL, which every type accepts.
@@ -207,10 +273,14 @@ pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_cell(const column& c
 
 pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_text_format(const column& col,
                                                                         std::string_view text) {
-  const bool text_like = is_text_like(col.type_oid);
   mask_options options;
   options.iso_date = is_date_like(col.type_oid);
-  mask_result result = scan(text, col.name, options);
+  return fit_to_type(col, text, mask_value(col, text, options));
+}
+
+pg_masking_rewriter::cell_outcome pg_masking_rewriter::fit_to_type(const column& col, std::string_view text,
+                                                                   mask_result result) {
+  const bool text_like = is_text_like(col.type_oid);
   if (!result.changed) return {};
   if (result.null_cell) return {cell_outcome::kind::null, {}};
   if (is_json(col.type_oid) && !is_json_text(result.text)) return {cell_outcome::kind::null, {}};
@@ -233,84 +303,12 @@ pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_binary_integer(const
   const std::size_t width = binary_integer_width(col.type_oid);
   if (bytes.size() != width) return {cell_outcome::kind::null, {}};
   const std::string decimal = std::to_string(read_binary_integer(bytes, col.type_oid));
-  mask_result result = scan(decimal, col.name, {});
+  mask_result result = mask_value(col, decimal, {});
   if (!result.changed) return {};
   if (result.null_cell) return {cell_outcome::kind::null, {}};
   if (const auto value = fitting_integer(result.text, col.type_oid))
     return {cell_outcome::kind::replaced, write_binary_integer(*value, width)};
   return {cell_outcome::kind::null, {}};
-}
-
-void pg_masking_rewriter::on_copy_out(const pg::copy_response& shape) {
-  copy_binary_ = shape.format == 1;
-  copy_header_seen_ = false;
-}
-
-bool pg_masking_rewriter::rewrite_copy_data(const pg::frame& data, std::string& out) {
-  auto copy = pg::copy_data::decode(data);
-  if (!copy) {
-    pg::copy_data{}.encode(out);
-    return true;
-  }
-  const std::string_view bytes = as_chars(copy->data);
-  if (copy_binary_) return rewrite_binary_copy(bytes, out);
-  // A text or CSV line, masked in place: no transform writes a delimiter, quote, backslash or newline.
-  mask_options options;
-  options.cell_may_be_null = false;
-  mask_result result = scan(bytes, {}, options);
-  if (!result.changed) return false;
-  pg::copy_data{as_bytes(result.text)}.encode(out);
-  return true;
-}
-
-bool pg_masking_rewriter::rewrite_binary_copy(std::string_view data, std::string& out) {
-  // PostgreSQL sends each binary tuple (the first one after the header) in a CopyData of its own. A message
-  // that does not hold whole tuples cannot be judged, so it is replaced by an empty one: the client reports
-  // a broken stream, and nothing unscanned is forwarded.
-  byte_reader in(as_bytes(data));
-  std::string rebuilt;
-  if (!copy_header_seen_) {
-    const auto signature = as_chars(in.read_bytes(binary_copy_signature.size()));
-    in.read_u32_be();
-    const std::uint32_t extension = in.read_u32_be();
-    in.read_bytes(extension);
-    if (!in.ok() || signature != binary_copy_signature) {
-      pg::copy_data{}.encode(out);
-      return true;
-    }
-    rebuilt.append(data.substr(0, in.position()));
-    copy_header_seen_ = true;
-  }
-  bool changed = false;
-  while (in.ok() && !in.at_end()) {
-    const std::int16_t fields = in.read_i16_be();
-    append_i16(rebuilt, fields);
-    if (fields == -1) break;  // trailer
-    for (std::int16_t i = 0; i < fields && in.ok(); ++i) {
-      const std::int32_t length = in.read_i32_be();
-      if (length < 0) {
-        append_i32(rebuilt, -1);
-        continue;
-      }
-      const std::string_view field = as_chars(in.read_bytes(static_cast<std::size_t>(length)));
-      if (!in.ok()) break;
-      // Field types are not on the wire: any detection turns the field NULL, which every type accepts.
-      if (scan(field, {}, {}).changed) {
-        append_i32(rebuilt, -1);
-        changed = true;
-      } else {
-        append_i32(rebuilt, length);
-        rebuilt.append(field);
-      }
-    }
-  }
-  if (!in.ok() || !in.at_end()) {
-    pg::copy_data{}.encode(out);
-    return true;
-  }
-  if (!changed) return false;
-  pg::copy_data{as_bytes(rebuilt)}.encode(out);
-  return true;
 }
 
 bool pg_masking_rewriter::rewrite_message(const pg::frame& message, std::string& out) {

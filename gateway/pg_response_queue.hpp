@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/seams.hpp"
 #include "protocol/postgres/messages.hpp"
 
 namespace phigate {
@@ -51,6 +52,7 @@ struct expected_response {
   std::string denial;     ///< non-empty: the server's error for this entry is replaced by these bytes
   std::shared_ptr<shape_slot> slot;  ///< describe_portal / execute: where the shape of the rows lands
   bool shape_announced = false;
+  std::shared_ptr<const lineage_plan> plan;  ///< execute / simple_query: masked outputs by lineage
 };
 
 class pg_response_queue {

@@ -99,7 +99,9 @@ pg_session::maybe_end pg_session::on_query(const pg::frame& f, std::string& to_u
   } else {
     forget_prepared(d);
     forward(f, to_upstream);
-    responses_.push(expected_response{kind::simple_query});
+    expected_response query{kind::simple_query};
+    query.plan = std::move(d.plan);
+    responses_.push(std::move(query));
   }
   return std::nullopt;
 }
@@ -217,6 +219,7 @@ pg_session::maybe_end pg_session::on_execute(const pg::frame& f, std::string& to
   to_upstream.append(as_chars(f.whole));
   expected_response exec{kind::execute, std::string(e->portal)};
   exec.slot = slot;
+  exec.plan = std::move(d.plan);
   responses_.push(std::move(exec));
   return std::nullopt;
 }

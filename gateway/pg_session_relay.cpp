@@ -133,6 +133,8 @@ pg_session::maybe_end pg_session::on_server_message(const pg::frame& f, std::str
     case pg::backend_type::copy_out_response: {
       auto c = pg::copy_response::decode(f);
       if (!c) return protocol_violation("server: malformed CopyOutResponse");
+      const auto* front = responses_.front();
+      rewriter_->use_plan(front ? front->plan : nullptr);
       rewriter_->on_copy_out(*c);
       forward();
       return std::nullopt;
@@ -177,6 +179,7 @@ pg_session::maybe_end pg_session::on_server_describe_answer(const pg::frame& f, 
   if (front && front->what == kind::simple_query && rows) {
     auto desc = pg::row_description::decode(f);
     if (!desc) return protocol_violation("server: malformed RowDescription");
+    rewriter_->use_plan(front->plan);
     rewriter_->on_row_description(*desc);
     to_client.append(as_chars(f.whole));
     return std::nullopt;
@@ -212,6 +215,7 @@ pg_session::maybe_end pg_session::on_server_rows(const pg::frame& f, std::string
     auto t = pg::split_frame(whole, whole.size());
     auto desc = t ? pg::row_description::decode(*t) : decoded<pg::row_description>(t.error());
     if (!desc) return protocol_violation("internal: stored RowDescription unreadable");
+    rewriter_->use_plan(front->plan);
     rewriter_->on_row_description(*desc);
     front->shape_announced = true;
   }

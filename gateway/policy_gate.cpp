@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "gateway/analysis_cache.hpp"
+#include "gateway/lineage_planner.hpp"
 #include "policy/policy_loader.hpp"
 
 namespace phigate {
@@ -24,15 +25,48 @@ std::string join(const std::vector<std::string>& items) {
 }  // namespace
 
 policy_gate::policy_gate(std::shared_ptr<const policy::policy_model> policy, const session_identity& who,
-                         std::shared_ptr<audit_recorder> audit)
+                         std::shared_ptr<audit_recorder> audit, std::shared_ptr<const masking_config> masking,
+                         std::shared_ptr<column_catalog> catalog)
     : policy_(std::move(policy)),
       evaluator_(policy_),
       identity_{who.user, who.groups, who.database},
-      audit_(std::move(audit)) {}
+      audit_(std::move(audit)),
+      masking_(std::move(masking)),
+      catalog_(std::move(catalog)),
+      database_(who.database) {
+  if (masking_) session_.masked_columns = masked_columns_of(*masking_);
+}
+
+decision policy_gate::allow(const session_identity& who, const statement_request& request,
+                            const std::shared_ptr<const policy::analysis>& analysis,
+                            const policy::decision& d) {
+  auto allowed = decision::allow();
+  if (masking_) {
+    auto lineage = plan_lineage(*analysis, session_, *masking_);
+    if (!lineage.refusal.empty()) {
+      spdlog::info("session of {}: denied by {}: {}", who.user, lineage.rule_id, lineage.refusal);
+      const policy::decision refused{policy::rule_action::deny, lineage.rule_id, lineage.refusal, d.kind, {}};
+      return recorded(who, request, analysis, refused, decision::deny("42501", lineage.refusal));
+    }
+    allowed.plan = std::move(lineage.plan);
+  }
+  // Recorded when forwarded, not when the server confirms: a SET that then fails leaves phigate
+  // resolving against a path the server does not use (documented in README "Policy").
+  policy::apply_session_changes(*analysis, session_);
+  if (const auto changes = policy::prepared_changes(*analysis); !changes.empty()) {
+    allowed.forgets_all_statements = changes.all_dropped;
+    allowed.forgets_statements = changes.names;
+  }
+  const auto& statements = analysis->statements;
+  if (catalog_ && std::any_of(statements.begin(), statements.end(),
+                              [](const auto& s) { return s.kinds.contains(policy::statement_kind::ddl); }))
+    catalog_->refresh(database_);
+  return recorded(who, request, analysis, d, std::move(allowed));
+}
 
 decision policy_gate::recorded(const session_identity& who, const statement_request& request,
-                               std::shared_ptr<const policy::analysis> analysis,
-                               const policy::decision& d, decision out) const {
+                               std::shared_ptr<const policy::analysis> analysis, const policy::decision& d,
+                               decision out) const {
   return audit_ ? audit_->record_decision(who, request, std::move(analysis), &d, std::move(out)) : out;
 }
 
@@ -78,17 +112,8 @@ decision policy_gate::decide(const session_identity& who, const statement_reques
   const auto d = evaluator_.evaluate(*analysis, identity_, session_);
   // A statement running under an approval consumed for its exact bytes: the hold is satisfied, a deny
   // (a policy made stricter since the request was filed) still refuses it.
-  if (d.allowed() || (request.approved && d.verdict == policy::rule_action::hold)) {
-    // Recorded when forwarded, not when the server confirms: a SET that then fails leaves phigate
-    // resolving against a path the server does not use (documented in README "Policy").
-    policy::apply_session_changes(*analysis, session_);
-    auto allowed = decision::allow();
-    if (const auto changes = policy::prepared_changes(*analysis); !changes.empty()) {
-      allowed.forgets_all_statements = changes.all_dropped;
-      allowed.forgets_statements = changes.names;
-    }
-    return recorded(who, request, analysis, d, std::move(allowed));
-  }
+  if (d.allowed() || (request.approved && d.verdict == policy::rule_action::hold))
+    return allow(who, request, analysis, d);
   spdlog::info("session of {}: {} by rule {}: {}", who.user,
                d.verdict == policy::rule_action::hold ? "held" : "denied", d.rule_id, d.reason);
   if (d.verdict == policy::rule_action::hold)

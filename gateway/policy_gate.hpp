@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "gateway/audit_recorder.hpp"
+#include "gateway/column_catalog.hpp"
 #include "gateway/config.hpp"
 #include "gateway/seams.hpp"
 #include "policy/evaluator.hpp"
@@ -18,8 +19,12 @@ namespace phigate {
 class policy_gate final : public statement_gate {
  public:
   /// `audit` (null: audit off) records every verdict; while it cannot record, every statement is refused.
+  /// `masking` (null: no column rules apply to this person) plans and refuses outputs that carry masked
+  /// columns; `catalog` (may be null) is told when DDL passes, so it reads the column rules' OIDs again.
   policy_gate(std::shared_ptr<const policy::policy_model> policy, const session_identity& who,
-              std::shared_ptr<audit_recorder> audit = nullptr);
+              std::shared_ptr<audit_recorder> audit = nullptr,
+              std::shared_ptr<const masking_config> masking = nullptr,
+              std::shared_ptr<column_catalog> catalog = nullptr);
 
   decision decide(const session_identity& who, const statement_request& request) override;
 
@@ -35,12 +40,18 @@ class policy_gate final : public statement_gate {
   decision recorded(const session_identity& who, const statement_request& request,
                     std::shared_ptr<const policy::analysis> analysis, const policy::decision& d,
                     decision out) const;
+  /// The allow decision for `analysis`, or the refusal its masked outputs earn.
+  decision allow(const session_identity& who, const statement_request& request,
+                 const std::shared_ptr<const policy::analysis>& analysis, const policy::decision& d);
 
   std::shared_ptr<const policy::policy_model> policy_;
   policy::evaluator evaluator_;
   policy::identity_facts identity_;
   policy::session_facts session_;
   std::shared_ptr<audit_recorder> audit_;
+  std::shared_ptr<const masking_config> masking_;
+  std::shared_ptr<column_catalog> catalog_;
+  std::string database_;
 };
 
 /// Loads the config's policy_file. Errors in the policy come back as a config_exception carrying the policy

@@ -53,6 +53,47 @@ struct hold_details {
   std::vector<std::pair<std::string, std::string>> settings;
 };
 
+/// Result columns of an allowed statement that carry a masked column's values, found from its lineage by
+/// the decide step, so the rewrite step masks them whole whatever their content (`ssn AS note`,
+/// `substr(ssn, 1, 3)`, which no content scan recognizes). Outputs are named as PostgreSQL names them in
+/// RowDescription; for several statements in one Query, every statement's outputs are listed.
+struct lineage_plan {
+  struct output {
+    std::string name;
+    std::size_t rule = 0;  ///< index into the masking config's column rules
+    bool derived = false;  ///< an expression over the column (not the column itself)
+  };
+  std::vector<output> outputs;
+  /// Every output name the statements have (a computed column named otherwise, in a statement with derived
+  /// outputs, is masked whole: phigate could not tell which output it is).
+  std::vector<std::string> names;
+  /// Per field of a COPY TO STDOUT, in order: the output names (column hints for the content scan). Empty
+  /// when unknown (a `*` over a relation whose columns phigate does not know).
+  std::vector<std::string> copy_fields;
+  /// `COPY table TO STDOUT` without a column list: the relations the table may be ("schema.table"), whose
+  /// columns the rewrite step reads from the column catalog.
+  std::vector<std::string> copy_star_tables;
+  /// How a text COPY separates fields (from the COPY statement's options).
+  bool copy_csv = false;
+  char copy_delimiter = '\t';
+  char copy_quote = '"';
+  char copy_escape = '"';
+  bool copy_header = false;
+
+  [[nodiscard]] const output* find(std::string_view name) const {
+    for (const auto& o : outputs) {
+      if (o.name == name) return &o;
+    }
+    return nullptr;
+  }
+  [[nodiscard]] bool any_derived() const {
+    for (const auto& o : outputs) {
+      if (o.derived) return true;
+    }
+    return false;
+  }
+};
+
 /// What the decide step says.
 struct decision {
   enum class verdict { allow, deny, hold };
@@ -65,12 +106,23 @@ struct decision {
   /// statement name means, so the session forgets these names (or all of them).
   bool forgets_all_statements = false;
   std::vector<std::string> forgets_statements;
+  /// For allow: outputs that carry masked columns' values (null when none, or masking does not apply).
+  std::shared_ptr<const lineage_plan> plan;
   static decision allow() { return {}; }
   static decision deny(std::string sqlstate, std::string message) {
-    return {verdict::deny, std::move(sqlstate), std::move(message), nullptr};
+    decision d;
+    d.what = verdict::deny;
+    d.sqlstate = std::move(sqlstate);
+    d.message = std::move(message);
+    return d;
   }
   static decision held(std::string message, std::shared_ptr<const hold_details> details) {
-    return {verdict::hold, "42501", std::move(message), std::move(details)};
+    decision d;
+    d.what = verdict::hold;
+    d.sqlstate = "42501";
+    d.message = std::move(message);
+    d.hold = std::move(details);
+    return d;
   }
 };
 
@@ -87,6 +139,9 @@ class statement_gate {
 class row_rewriter {
  public:
   virtual ~row_rewriter() = default;
+  /// The lineage plan of the statement whose results come next (null: none); called before
+  /// on_row_description and on_copy_out.
+  virtual void use_plan(std::shared_ptr<const lineage_plan> plan) {}
   /// A result set begins; rows that follow are described by `shape` (text or binary per column).
   virtual void on_row_description(const pg::row_description& shape) = 0;
   virtual bool rewrite_data_row(const pg::frame& row, std::string& out) = 0;

@@ -22,7 +22,7 @@ mask_result cell_masker::mask(std::string_view text, std::string_view column_hin
     }
     // Detections are sorted and do not overlap (detector_set's contract), so spans are copied in order.
     result.text.append(text.substr(copied, d.start - copied));
-    result.text += replace(d, text.substr(d.start, d.end - d.start), options, applied);
+    result.text += replace(detectors_->label(d), text.substr(d.start, d.end - d.start), options, applied);
     result.transforms_used |= 1u << static_cast<unsigned>(applied);
     copied = d.end;
   }
@@ -31,10 +31,21 @@ mask_result cell_masker::mask(std::string_view text, std::string_view column_hin
   return result;
 }
 
-std::string cell_masker::replace(const detection& found, std::string_view span, const mask_options& options,
+mask_result cell_masker::mask_whole(std::string_view text, transform_kind kind, std::string_view label,
+                                    const mask_options& options) const {
+  mask_result result;
+  result.changed = true;
+  result.counts[std::string(label)] = 1;
+  result.text = replace(label, text, options, kind);
+  result.transforms_used = 1u << static_cast<unsigned>(kind);
+  result.null_cell = kind == transform_kind::null && options.cell_may_be_null;
+  if (result.null_cell) result.text.clear();
+  return result;
+}
+
+std::string cell_masker::replace(std::string_view label, std::string_view span, const mask_options& options,
                                  transform_kind& applied) const {
   const masking_rules& rules = *rules_;
-  const std::string_view label = detectors_->label(found);
   // A keyed transform without a key (config validation prevents it) and transforms that do not fit the
   // value all fall back to redact: never to the clear value.
   switch (applied) {

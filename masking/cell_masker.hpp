@@ -47,11 +47,16 @@ class cell_masker {
   mask_result mask(std::string_view text, std::string_view column_hint, scan_context& context,
                    const mask_options& options = {}) const;
 
+  /// Masks all of `text` as one value with `kind` (a column rule): every value of the column is masked
+  /// whatever it holds. Counted under `label`.
+  mask_result mask_whole(std::string_view text, transform_kind kind, std::string_view label,
+                         const mask_options& options = {}) const;
+
   const detector_set& detectors() const { return *detectors_; }
   const masking_rules& rules() const { return *rules_; }
 
  private:
-  std::string replace(const detection& found, std::string_view span, const mask_options& options,
+  std::string replace(std::string_view label, std::string_view span, const mask_options& options,
                       transform_kind& applied) const;
 
   std::shared_ptr<const detector_set> detectors_;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "policy/masked_lineage.hpp"
+
 namespace phigate::policy {
 namespace {
 
@@ -71,12 +73,25 @@ std::string kind_reason_text(const statement_facts& facts, statement_kind kind) 
   return std::string(to_string(kind));
 }
 
+// " (filters on masked column public.patients.ssn, ...)" for the masked columns in predicates.
+std::string inference_text(const std::vector<std::size_t>& predicates, const session_facts& session) {
+  std::string out;
+  for (const std::size_t i : predicates)
+    out += (out.empty() ? "filters on masked column " : ", ") + session.masked_columns[i].qualified();
+  return out;
+}
+
 decision decide_kind(const policy_model& model, const statement_facts& facts, statement_kind kind,
-                     const std::vector<std::vector<table_ref>>& tables, const identity_facts& who) {
-  const std::string why = kind_reason_text(facts, kind);
+                     const std::vector<std::vector<table_ref>>& tables, const identity_facts& who,
+                     const std::string& inference) {
+  std::string why = kind_reason_text(facts, kind);
   for (const auto& rule : model.rules) {
     if (!rule.covers_kind(kind) || !rule.applies_to(who.user, who.groups, who.database)) continue;
     if (!tables_match(rule, tables)) continue;
+    if (rule.masked_predicates) {
+      if (inference.empty()) continue;
+      why += "; " + inference;
+    }
     decision d{rule.action, rule.id, {}, kind, rule.approval};
     const std::string detail = rule.reason.empty() ? why : rule.reason + " (" + why + ")";
     if (rule.action == rule_action::deny) d.reason = std::string(to_string(kind)) + " denied: " + detail;
@@ -103,13 +118,15 @@ decision evaluator::evaluate(const analysis& input, const identity_facts& who,
   std::optional<decision> result;
   for (const auto& facts : input.statements) {
     const auto tables = resolved_tables(facts, session);
+    const std::string inference =
+        inference_text(find_masked_lineage(facts, session.masked_columns, session).predicates, session);
     kind_set kinds = facts.kinds;
     // A statement without any kind is one the analyzer could not place: fail closed.
     if (kinds.empty()) kinds.insert(statement_kind::unknown);
     for (std::size_t i = 0; i < statement_kind_count; ++i) {
       const auto kind = static_cast<statement_kind>(i);
       if (!kinds.contains(kind)) continue;
-      decision d = decide_kind(*model_, facts, kind, tables, who);
+      decision d = decide_kind(*model_, facts, kind, tables, who, inference);
       // Stricter verdict wins; among equal verdicts the stricter kind names the decision.
       if (!result || severity(d.verdict) > severity(result->verdict) ||
           (severity(d.verdict) == severity(result->verdict) &&

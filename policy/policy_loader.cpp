@@ -138,7 +138,7 @@ void policy_reader::read_rules(const entry& e, policy_model& model) {
 
 std::optional<policy_rule> policy_reader::read_rule(const entry& e) {
   const auto f = known_fields(e, {"id", "description", "groups", "users", "databases", "kinds", "tables",
-                                  "action", "reason", "approval"});
+                                  "masked_predicates", "action", "reason", "approval"});
   if (!e.value.IsMap()) return std::nullopt;
   policy_rule rule;
   rule.line = e.mark().line + 1;
@@ -163,6 +163,8 @@ std::optional<policy_rule> policy_reader::read_rule(const entry& e) {
   if (const auto it = f.find("description"); it != f.end())
     rule.description = string_value(it->second).value_or("");
   if (const auto it = f.find("reason"); it != f.end()) rule.reason = string_value(it->second).value_or("");
+  if (const auto it = f.find("masked_predicates"); it != f.end())
+    rule.masked_predicates = bool_value(it->second).value_or(false);
   if (const auto it = f.find("kinds"); it != f.end()) {
     rule.kinds =
         converted_list<statement_kind>(it->second, [&](const entry& item) -> std::optional<statement_kind> {

@@ -51,6 +51,9 @@ struct policy_rule {
   std::vector<std::string> databases;  ///< database named at connection
   std::vector<statement_kind> kinds;
   std::vector<table_pattern> tables;
+  /// The rule matches only statements that filter, join, group or order by a column masked for the person
+  /// (`WHERE ssn LIKE '123-%'` reveals the masked value by inference).
+  bool masked_predicates = false;
   rule_action action = rule_action::deny;
   std::string reason;                            ///< optional text for deny and hold messages
   std::optional<approval_requirement> approval;  ///< set exactly when action is hold

@@ -246,7 +246,10 @@ void apply_statement(const statement_facts& facts, session_facts& session) {
     if (const object* set = parse_tree::node_fields(*stmt, "VariableSetStmt")) {
       apply_set(*set, session);
     } else if (const object* discard = parse_tree::node_fields(*stmt, "DiscardStmt")) {
-      if (parse_tree::string_field(*discard, "target") == "DISCARD_ALL") session = session_facts{};
+      if (parse_tree::string_field(*discard, "target") == "DISCARD_ALL") {
+        session.search_path = session_facts{}.search_path;
+        session.role.clear();
+      }
     }
   }
 }

@@ -14,12 +14,23 @@ struct identity_facts {
   std::string database;
 };
 
+/// A column whose values are masked for the person asking: a masking column rule, "schema.table.column".
+struct masked_column {
+  std::string schema;
+  std::string table;
+  std::string column;
+  [[nodiscard]] std::string qualified() const { return schema + "." + table + "." + column; }
+  friend bool operator==(const masked_column&, const masked_column&) = default;
+};
+
 /// Session settings that change what a statement means. The gateway starts each session with the
 /// defaults and updates them from the statements it lets through (see apply_session_changes).
 struct session_facts {
   /// Schemas unqualified relation names may resolve to, as SET search_path spells them ("$user" included).
   std::vector<std::string> search_path{"$user", "public"};
   std::string role;  ///< the current role after SET ROLE; "" for the login role
+  /// Columns masked for this person (the masking column rules, or none when masking does not apply to them).
+  std::vector<masked_column> masked_columns;
 };
 
 /// Updates `session` from the SET search_path / RESET search_path / SET ROLE / RESET ROLE / RESET ALL /

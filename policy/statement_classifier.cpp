@@ -1,6 +1,7 @@
 #include "policy/statement_classifier.hpp"
 
 #include <array>
+#include <optional>
 #include <string>
 
 #include "policy/query_walker.hpp"
@@ -83,7 +84,44 @@ void copy_relation(const object& copy, const object& relation, bool is_from, sta
   }
 }
 
+// FORMAT, DELIMITER, QUOTE, ESCAPE and HEADER from the option list (the old `CSV` and `BINARY` keywords
+// arrive as FORMAT too).
+copy_format read_copy_format(const object& copy) {
+  copy_format out;
+  const array* options = parse_tree::array_field(copy, "options");
+  if (options == nullptr) return out;
+  std::optional<char> delimiter, escape;
+  for (const value& item : *options) {
+    const object* def = parse_tree::node_fields(item, "DefElem");
+    if (def == nullptr) continue;
+    const std::string_view name = parse_tree::string_field(*def, "defname");
+    const value* arg = parse_tree::field(*def, "arg");
+    const std::string_view text = arg == nullptr ? std::string_view{} : parse_tree::string_node(*arg);
+    if (name == "format") {
+      out.format = text == "csv"      ? copy_format::kind::csv
+                   : text == "binary" ? copy_format::kind::binary
+                                      : copy_format::kind::text;
+    } else if (name == "delimiter" && text.size() == 1) {
+      delimiter = text[0];
+    } else if (name == "quote" && text.size() == 1) {
+      out.quote = text[0];
+    } else if (name == "escape" && text.size() == 1) {
+      escape = text[0];
+    } else if (name == "header") {
+      const object* boolean = arg == nullptr ? nullptr : parse_tree::node_fields(*arg, "Boolean");
+      if (boolean != nullptr)
+        out.header = parse_tree::bool_field(*boolean, "boolval");
+      else
+        out.header = arg == nullptr || (text != "false" && text != "off" && text != "0");
+    }
+  }
+  out.delimiter = delimiter.value_or(out.format == copy_format::kind::csv ? ',' : '\t');
+  out.escape = escape.value_or(out.quote);
+  return out;
+}
+
 void classify_copy(const object& copy, statement_facts& facts, const function_catalog& catalog) {
+  facts.copy = read_copy_format(copy);
   const bool is_from = parse_tree::bool_field(copy, "is_from");
   if (const value* query = parse_tree::field(copy, "query")) {
     query_walker walker(facts, catalog);

@@ -66,6 +66,16 @@ struct function_call {
   friend bool operator==(const function_call&, const function_call&) = default;
 };
 
+/// How COPY writes its rows (the options of a COPY statement), so fields can be told apart in its data.
+struct copy_format {
+  enum class kind : std::uint8_t { text, csv, binary } format = kind::text;
+  char delimiter = '\t';  ///< tab for text, ',' for csv unless DELIMITER says otherwise
+  char quote = '"';       ///< csv only
+  char escape = '"';      ///< csv only; defaults to the quote
+  bool header = false;    ///< csv: the first row holds the column names
+  friend bool operator==(const copy_format&, const copy_format&) = default;
+};
+
 /// Everything policy needs to know about one SQL statement. Collections hold no duplicates and keep
 /// first-seen order.
 struct statement_facts {
@@ -90,6 +100,7 @@ struct statement_facts {
                                               ///< they leak values by inference even when not returned
   std::vector<function_call> functions;
   std::vector<result_column> result_columns;
+  copy_format copy;  ///< for COPY statements: the format their data is written in
 
   /// True when these facts may not hold for the same statement with other literal values: some fact
   /// was read from a literal (`ORDER BY 2`, `set_config('role', ...)`), a string literal reaches a

@@ -50,7 +50,8 @@ upstream: { host: 127.0.0.1, port: $upstream_port, tls: prefer, ca_file: $(_yaml
 YAML
 }
 
-# Everyone sees masked PHI except the dba group; the pseudonym key comes from secrets.env.
+# Everyone sees masked PHI except the dba group; the pseudonym key comes from secrets.env. Three patient
+# columns are masked whole by column rules, resolved to table OIDs through the phigate_meta role.
 _phigate_config_masking() {
   cat <<YAML
 masking:
@@ -60,6 +61,13 @@ masking:
   transforms: { SSN: partial, PHONE: partial, CREDIT_CARD: partial, EMAIL: pseudonym, PERSON: pseudonym,
                 MRN: pseudonym, DATE: safe_harbor_date, ZIP: zip3 }
   unmasked_groups: [dba]
+  columns:
+    public.patients.ssn: partial
+    public.patients.full_name: pseudonym
+    public.patients.dob: safe_harbor_date
+  derived_columns: mask
+  whole_row: refuse
+  metadata_role: phigate_meta
 YAML
 }
 

@@ -473,3 +473,52 @@ TEST_CASE("masking mistakes are errors at their place", "[config][masking]") {
   CHECK(only_error("masking:\n  key_env: PHIGATE_CONFIG_TEST_UNSET\n") ==
         "2:12: masking.key_env: environment variable PHIGATE_CONFIG_TEST_UNSET is not set");
 }
+
+TEST_CASE("masking column rules load with their transforms and metadata role", "[config][masking]") {
+  temp_dir dir;
+  dir.write("policy.yaml", "rules: []\n");
+  const auto c = load_config(dir.write("phigate.yaml", R"(policy_file: policy.yaml
+roles:
+  meta: { user: phigate_meta }
+masking:
+  columns:
+    public.patients.ssn: partial
+    clinic.people.dob: safe_harbor_date
+  derived_columns: refuse
+  whole_row: scan
+  metadata_role: meta
+  metadata_refresh_seconds: 30
+)"));
+  REQUIRE(c.masking);
+  const auto& columns = c.masking->columns;
+  REQUIRE(columns.size() == 2);
+  // Keys of a mapping come back sorted.
+  CHECK(columns[0].qualified() == "clinic.people.dob");
+  CHECK(columns[0].transform == phigate::masking::transform_kind::safe_harbor_date);
+  CHECK(columns[1].qualified() == "public.patients.ssn");
+  CHECK(columns[1].transform == phigate::masking::transform_kind::partial);
+  CHECK(c.masking->derived_columns == phigate::masking::derived_action::refuse);
+  CHECK(c.masking->whole_row == phigate::masking::whole_row_action::scan);
+  CHECK(c.masking->metadata_role == "meta");
+  CHECK(c.masking->metadata_refresh == std::chrono::seconds(30));
+}
+
+TEST_CASE("masking column rule mistakes are errors at their place", "[config][masking]") {
+  const std::string policy = std::string("policy_file: ") + __FILE__ + "\n";  // any readable file
+  CHECK(only_error(policy + "masking:\n  columns:\n    patients.ssn: partial\n") ==
+        "4:5: masking.columns: 'patients.ssn' must name a column as schema.table.column");
+  CHECK(only_error(policy + "masking:\n  columns:\n    public.patients.ssn: scramble\n") ==
+        "4:26: masking.columns.public.patients.ssn: unknown transform 'scramble' (expected redact, partial, "
+        "pseudonym, hash, null, safe_harbor_date or zip3)");
+  CHECK(only_error(policy + "masking:\n  columns:\n    public.patients.ssn: hash\n") ==
+        "3:3: masking.columns: the pseudonym and hash transforms need a key: set key_env or key_file");
+  CHECK(only_error(policy + "masking:\n  derived_columns: hide\n") ==
+        "3:20: masking.derived_columns: unknown value 'hide' (expected mask or refuse)");
+  CHECK(only_error(policy + "masking:\n  metadata_role: nobody\n") ==
+        "3:18: masking.metadata_role: unknown role 'nobody' (not defined under roles)");
+  CHECK(only_error(policy + "masking:\n  metadata_refresh_seconds: 0\n") ==
+        "3:29: masking.metadata_refresh_seconds: 0 is out of range 1..86400");
+  CHECK(only_error("masking:\n  columns:\n    public.patients.ssn: partial\n") ==
+        "2:3: masking.columns needs a policy_file: column rules follow each statement's lineage, which the "
+        "policy's statement analysis provides");
+}

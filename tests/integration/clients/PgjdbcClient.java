@@ -1,7 +1,7 @@
 // Integration client: drives pgjdbc features through a PostgreSQL endpoint and checks the results.
 //
 // Usage: java -cp <dir>:/usr/share/java/postgresql.jar PgjdbcClient <mode> <jdbc url> <user> <password>
-// Modes: prepared, batch, errors, metadata, cancel, masked.
+// Modes: prepared, batch, errors, metadata, cancel, masked, rules.
 //
 // Prints one "PASS <check>" line per verified check and, for metadata, "COLUMN <name> <type>" lines that the
 // test compares between endpoints; masked prints one "ROW" line per patient row (tab-separated values as the
@@ -272,6 +272,36 @@ public final class PgjdbcClient {
     }
   }
 
+  // Column rules with binary transfer: getDate, getInt and getString on columns masked whole by a rule (or
+  // computed from one) must return a value or SQL NULL, never throw.
+  private void runRules(Connection conn) throws SQLException {
+    String sql = "SELECT id, ssn, full_name, dob, length(ssn) AS n, "
+        + "CAST(replace(ssn, '-', '') AS int) AS ssn_int FROM patients WHERE id <= ? ORDER BY id";
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      for (int round = 0; round < 2; ++round) {
+        ps.setInt(1, 10);
+        int rows = 0;
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            ++rows;
+            Date dob = rs.getDate("dob");
+            int n = rs.getInt("n");
+            boolean nNull = rs.wasNull();
+            int ssnInt = rs.getInt("ssn_int");
+            boolean ssnIntNull = rs.wasNull();
+            if (round == 1) {
+              System.out.println("ROW " + rs.getInt("id") + "\t" + rs.getString("ssn") + "\t"
+                  + rs.getString("full_name") + "\t" + (dob == null ? "NULL" : dob.toString()) + "\t"
+                  + (nNull ? "NULL" : Integer.toString(n)) + "\t"
+                  + (ssnIntNull ? "NULL" : Integer.toString(ssnInt)));
+            }
+          }
+        }
+        check("rules round " + round + " rows", 10, rows);
+      }
+    }
+  }
+
   public static void main(String[] args) {
     if (args.length != 4) {
       System.err.println("usage: PgjdbcClient <mode> <jdbc url> <user> <password>");
@@ -286,6 +316,7 @@ public final class PgjdbcClient {
         case "errors" -> client.runErrors(conn);
         case "cancel" -> client.runCancel(conn);
         case "masked" -> client.runMasked(conn);
+        case "rules" -> client.runRules(conn);
         default -> {
           System.err.println("unknown mode: " + args[0]);
           System.exit(EXIT_USAGE);
