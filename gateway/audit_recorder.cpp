@@ -174,36 +174,57 @@ struct hashing {
   bool keep_literals = false;
 };
 
+// What decision and outcome records of one statement share: the session, the person, the text. The writer
+// fills the common fields and the text's HMAC.
+class pending_statement_event : public audit::pending_event {
+ protected:
+  pending_statement_event(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
+                          shared_statement_text text)
+      : hashing_(h), session_(session), who_(std::move(who)), text_(std::move(text)) {}
+
+  audit::event start(audit::event_kind kind) {
+    audit::event e;
+    e.kind = kind;
+    e.time = time_;
+    e.session = session_;
+    e.who = std::move(who_);
+    return e;
+  }
+  audit::statement_info statement() const {
+    audit::statement_info s;
+    s.key_id = hashing_.key->id();
+    s.text_hmac = text_hmac(*text_, *hashing_.key);
+    return s;
+  }
+
+  hashing hashing_;
+  std::chrono::system_clock::time_point time_ = std::chrono::system_clock::now();
+  std::uint64_t session_;
+  std::shared_ptr<const audit::actor> who_;
+  shared_statement_text text_;
+};
+
 // A decision record as the session saw it: verdict, rule and reason, the text, the parameters, the kinds
 // and the statement's summary. The writer adds the HMACs and the lists.
-class pending_decision final : public audit::pending_event {
+class pending_decision final : public pending_statement_event {
  public:
   pending_decision(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
                    shared_statement_text text, std::optional<std::string> params, shared_summary summary,
                    policy::kind_set kinds, audit::decision_info info)
-      : hashing_(h),
-        session_(session),
-        who_(std::move(who)),
-        text_(std::move(text)),
+      : pending_statement_event(h, session, std::move(who), std::move(text)),
         params_(std::move(params)),
         summary_(std::move(summary)),
         kinds_(kinds),
         info_(std::move(info)) {}
 
   audit::event build() override {
-    audit::event e;
-    e.kind = audit::event_kind::decision;
-    e.time = time_;
-    e.session = session_;
-    e.who = std::move(who_);
-    audit::statement_info s;
+    audit::event e = start(audit::event_kind::decision);
+    audit::statement_info s = statement();
     if (summary_) {
       s.normalized = summary_->normalized;
       add_kinds(info_, kinds_);
       info_.tables = summary_->tables;
     }
-    s.key_id = hashing_.key->id();
-    s.text_hmac = text_hmac(*text_, *hashing_.key);
     if (params_) s.params_hmac = hashing_.key->digest_hex(*params_);
     if (hashing_.keep_literals) s.text = text_->sql;
     e.statement = std::move(s);
@@ -212,11 +233,6 @@ class pending_decision final : public audit::pending_event {
   }
 
  private:
-  hashing hashing_;
-  std::chrono::system_clock::time_point time_ = std::chrono::system_clock::now();
-  std::uint64_t session_;
-  std::shared_ptr<const audit::actor> who_;
-  shared_statement_text text_;
   std::optional<std::string> params_;  ///< encode_params of the Bind, when there was one
   shared_summary summary_;             ///< null without an analysis
   policy::kind_set kinds_;
@@ -224,36 +240,20 @@ class pending_decision final : public audit::pending_event {
 };
 
 // An outcome record: the counters the session kept; the writer adds the text's HMAC.
-class pending_outcome final : public audit::pending_event {
+class pending_outcome final : public pending_statement_event {
  public:
   pending_outcome(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
                   shared_statement_text text, audit::outcome_info result)
-      : hashing_(std::move(h)),
-        session_(session),
-        who_(std::move(who)),
-        text_(std::move(text)),
-        result_(std::move(result)) {}
+      : pending_statement_event(h, session, std::move(who), std::move(text)), result_(std::move(result)) {}
 
   audit::event build() override {
-    audit::event e;
-    e.kind = audit::event_kind::outcome;
-    e.time = time_;
-    e.session = session_;
-    e.who = std::move(who_);
-    audit::statement_info s;
-    s.key_id = hashing_.key->id();
-    s.text_hmac = text_hmac(*text_, *hashing_.key);
-    e.statement = std::move(s);
+    audit::event e = start(audit::event_kind::outcome);
+    e.statement = statement();
     e.outcome = std::move(result_);
     return e;
   }
 
  private:
-  hashing hashing_;
-  std::chrono::system_clock::time_point time_ = std::chrono::system_clock::now();
-  std::uint64_t session_;
-  std::shared_ptr<const audit::actor> who_;
-  shared_statement_text text_;
   audit::outcome_info result_;
 };
 
