@@ -98,51 +98,52 @@ std::string verify_report::to_text() const {
   return out;
 }
 
-verify_report verify_log(store& s, const verify_options& options) {
-  verify_report report;
+namespace {
+
+// Every checkpoint to hold the chain against, with its signature checked when there is a key; bad
+// signatures become problems.
+std::vector<pending_checkpoint> gather_checkpoints(std::vector<checkpoint> stored,
+                                                   const verify_options& options,
+                                                   std::vector<verify_problem>& problems) {
   std::vector<pending_checkpoint> checks;
-  std::vector<checkpoint> stored;
-  if (auto problem = s.checkpoints(stored); !problem.empty()) {
-    report.problem = verify_problem{0, problem};
-    return report;
-  }
   for (auto& c : stored) checks.push_back({std::move(c), "store"});
   for (const auto& c : options.external) checks.push_back({c, "checkpoint file"});
-  std::multimap<std::uint64_t, pending_checkpoint*> by_size;
-  std::vector<verify_problem> problems;
   for (auto& p : checks) {
-    if (options.key) {
-      p.signature_ok =
-          p.c.key_id == options.key->key_id() && options.key->verify_hex(p.c.signed_message(), p.c.signature);
-      if (!p.signature_ok)
-        problems.push_back({p.c.tree_size, "checkpoint at record " + std::to_string(p.c.tree_size) + " (" +
-                                               p.source + ") has an invalid signature for this public key"});
-    }
-    by_size.emplace(p.c.tree_size, &p);
+    if (!options.key) continue;
+    p.signature_ok =
+        p.c.key_id == options.key->key_id() && options.key->verify_hex(p.c.signed_message(), p.c.signature);
+    if (!p.signature_ok)
+      problems.push_back({p.c.tree_size, "checkpoint at record " + std::to_string(p.c.tree_size) + " (" +
+                                             p.source + ") has an invalid signature for this public key"});
   }
+  return checks;
+}
 
+// Recomputes the chain page by page, checking each checkpoint at its record. True when it reached the end
+// without a problem that stops the walk.
+bool walk_chain(store& s, const std::multimap<std::uint64_t, pending_checkpoint*>& by_size,
+                verify_report& report, std::vector<verify_problem>& problems) {
   std::string prev(genesis_hash);
   std::uint64_t expected = 1;
-  bool stop = false;
   record_filter filter;
   filter.limit = page_records;
-  while (!stop) {
+  while (true) {
     std::vector<stored_record> page;
     if (auto problem = s.read(filter, page); !problem.empty()) {
       problems.push_back({expected, problem});
-      break;
+      return true;
     }
-    if (page.empty()) break;
+    if (page.empty()) return true;
     for (const auto& r : page) {
       if (auto p = check_record(r, expected, prev)) {
         problems.push_back(*p);
-        stop = true;
-        break;
+        return false;
       }
       ++report.records;
       report.last_seq = r.seq;
       prev = r.hash;
       expected = r.seq + 1;
+      bool rewritten = false;
       const auto [lo, hi] = by_size.equal_range(r.seq);
       for (auto it = lo; it != hi; ++it) {
         ++report.checkpoints_checked;
@@ -150,43 +151,65 @@ verify_report verify_log(store& s, const verify_options& options) {
           problems.push_back({r.seq, "records up to " + std::to_string(r.seq) +
                                          " do not match the signed checkpoint (" + it->second->source +
                                          "): the log was rewritten"});
-          stop = true;
+          rewritten = true;
         } else if (it->second->signature_ok) {
           report.verified_through = std::max(report.verified_through, r.seq);
         }
       }
-      if (stop) break;
+      if (rewritten) return false;
     }
     filter.after_seq = page.back().seq;
   }
-  if (!stop) {
-    for (const auto& [size, p] : by_size) {
-      if (size > report.last_seq) {
-        ++report.checkpoints_checked;
-        problems.push_back({report.last_seq + 1, "the log was truncated: a checkpoint (" + p->source +
-                                                     ") covers " + std::to_string(size) +
-                                                     " records but the log ends at record " +
-                                                     std::to_string(report.last_seq)});
-        break;
-      }
-    }
+}
+
+// A checkpoint beyond the last record means the tail was cut off.
+void check_truncation(const std::multimap<std::uint64_t, pending_checkpoint*>& by_size, verify_report& report,
+                      std::vector<verify_problem>& problems) {
+  for (const auto& [size, p] : by_size) {
+    if (size <= report.last_seq) continue;
+    ++report.checkpoints_checked;
+    problems.push_back({report.last_seq + 1, "the log was truncated: a checkpoint (" + p->source +
+                                                 ") covers " + std::to_string(size) +
+                                                 " records but the log ends at record " +
+                                                 std::to_string(report.last_seq)});
+    return;
   }
-  if (!problems.empty()) {
-    report.problem =
-        *std::min_element(problems.begin(), problems.end(),
-                          [](const verify_problem& a, const verify_problem& b) { return a.seq < b.seq; });
-    return report;
-  }
-  if (!options.key && !checks.empty())
+}
+
+void add_notes(verify_report& report, const verify_options& options, bool any_checkpoint) {
+  if (!options.key && any_checkpoint)
     report.notes.push_back(
         "signatures not checked: give --public-key (or --config with audit.signing_key_file)");
-  if (checks.empty()) report.notes.push_back("no checkpoints: nothing is covered by a signature");
+  if (!any_checkpoint) report.notes.push_back("no checkpoints: nothing is covered by a signature");
   if (report.last_seq > report.verified_through)
     report.notes.push_back(
         "unverified tail: records " + std::to_string(report.verified_through + 1) + ".." +
         std::to_string(report.last_seq) +
         " come after the last checkpoint; their chain is intact but a cut-off tail here would "
         "leave no trace");
+}
+
+}  // namespace
+
+verify_report verify_log(store& s, const verify_options& options) {
+  verify_report report;
+  std::vector<checkpoint> stored;
+  if (auto problem = s.checkpoints(stored); !problem.empty()) {
+    report.problem = verify_problem{0, problem};
+    return report;
+  }
+  std::vector<verify_problem> problems;
+  auto checks = gather_checkpoints(std::move(stored), options, problems);
+  std::multimap<std::uint64_t, pending_checkpoint*> by_size;
+  for (auto& p : checks) by_size.emplace(p.c.tree_size, &p);
+  if (walk_chain(s, by_size, report, problems)) check_truncation(by_size, report, problems);
+  if (!problems.empty()) {
+    report.problem =
+        *std::min_element(problems.begin(), problems.end(),
+                          [](const verify_problem& a, const verify_problem& b) { return a.seq < b.seq; });
+    return report;
+  }
+  add_notes(report, options, !checks.empty());
   return report;
 }
 

@@ -77,6 +77,7 @@ class pg_session {
   maybe_end on_server_ready(const pg::frame& f, std::string& to_client);
   maybe_end on_server_describe_answer(const pg::frame& f, std::string& to_client);
   maybe_end on_server_rows(const pg::frame& f, std::string& to_client);
+  maybe_end on_server_copy_out(const pg::frame& f, std::string& to_client);
   maybe_end on_server_error(const pg::frame& f, std::string& to_client);
   session_end end_relay(session_end why, transport& other);
   void deny_into(const decision& d, std::string& to_upstream, bool extended);

@@ -130,15 +130,8 @@ pg_session::maybe_end pg_session::on_server_message(const pg::frame& f, std::str
       return on_server_error(f, to_client);
     case pg::backend_type::ready_for_query:
       return on_server_ready(f, to_client);
-    case pg::backend_type::copy_out_response: {
-      auto c = pg::copy_response::decode(f);
-      if (!c) return protocol_violation("server: malformed CopyOutResponse");
-      const auto* front = responses_.front();
-      rewriter_->use_plan(front ? front->plan : nullptr);
-      rewriter_->on_copy_out(*c);
-      forward();
-      return std::nullopt;
-    }
+    case pg::backend_type::copy_out_response:
+      return on_server_copy_out(f, to_client);
     case pg::backend_type::copy_data:
       if (!rewriter_->rewrite_copy_data(f, to_client)) forward();
       return std::nullopt;
@@ -155,6 +148,16 @@ pg_session::maybe_end pg_session::on_server_message(const pg::frame& f, std::str
     default:
       return protocol_violation("server: unexpected message type " + std::to_string(int(f.type)));
   }
+}
+
+pg_session::maybe_end pg_session::on_server_copy_out(const pg::frame& f, std::string& to_client) {
+  auto c = pg::copy_response::decode(f);
+  if (!c) return protocol_violation("server: malformed CopyOutResponse");
+  const auto* front = responses_.front();
+  rewriter_->use_plan(front ? front->plan : nullptr);  // the COPY statement's fields, from its lineage
+  rewriter_->on_copy_out(*c);
+  to_client.append(as_chars(f.whole));
+  return std::nullopt;
 }
 
 pg_session::maybe_end pg_session::on_server_ready(const pg::frame& f, std::string& to_client) {

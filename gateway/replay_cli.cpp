@@ -196,6 +196,20 @@ int replay_command::run_replay() {
   if (!quiet_)
     std::cerr << fmt::format("capture {}: {} sessions, {} statements, {} distinct statements\n",
                              capture_path_, p.sessions.size(), p.statement_count, p.labels.size());
+  const std::string results = run_rounds(p, outcomes);
+  const std::string tables =
+      outcomes.size() == 1 ? markdown_summary(p, outcomes.front()) : markdown_comparison(p, outcomes);
+  std::cout << tables;
+  if (const std::string problem = write_outputs(p, outcomes, tables, results); !problem.empty()) {
+    std::cerr << "phigate replay: " << problem << "\n";
+    return 2;
+  }
+  for (const auto& o : outcomes)
+    if (o.measured.sessions_failed > 0) return 1;
+  return 0;
+}
+
+std::string replay_command::run_rounds(const plan& p, std::vector<target_outcome>& outcomes) {
   run_options options{connections_, threads_,    std::nullopt,          warmup_s_,
                       repeat_,      duration_s_, !results_path_.empty()};
   if (pace_ > 0) options.pace = pace_;
@@ -219,9 +233,11 @@ int replay_command::run_replay() {
       o.failures.insert(o.failures.end(), r.failures.begin(), r.failures.end());
     }
   }
-  const std::string tables =
-      outcomes.size() == 1 ? markdown_summary(p, outcomes.front()) : markdown_comparison(p, outcomes);
-  std::cout << tables;
+  return results;
+}
+
+std::string replay_command::write_outputs(const plan& p, const std::vector<target_outcome>& outcomes,
+                                          const std::string& tables, const std::string& results) {
   std::string problem;
   if (!markdown_path_.empty()) problem = write_text_file(markdown_path_, tables);
   if (problem.empty() && !svg_path_.empty())
@@ -238,13 +254,7 @@ int replay_command::run_replay() {
     problem = write_text_file(json_path_,
                               boost::json::serialize(json_report(p, outcomes, std::move(run_info))) + "\n");
   }
-  if (!problem.empty()) {
-    std::cerr << "phigate replay: " << problem << "\n";
-    return 2;
-  }
-  for (const auto& o : outcomes)
-    if (o.measured.sessions_failed > 0) return 1;
-  return 0;
+  return problem;
 }
 
 int replay_command::run_import() {

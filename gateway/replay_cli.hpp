@@ -9,6 +9,9 @@
 
 namespace phigate::replay {
 
+struct plan;
+struct target_outcome;
+
 class replay_command {
  public:
   /// Adds `replay run|import|show` and their options to `app`.
@@ -20,6 +23,11 @@ class replay_command {
 
  private:
   int run_replay();
+  /// Every round over every target, in rotating order; the per-statement results text when asked for.
+  std::string run_rounds(const plan& p, std::vector<target_outcome>& outcomes);
+  /// Markdown, SVG, results and JSON files as asked for; "" or the problem.
+  std::string write_outputs(const plan& p, const std::vector<target_outcome>& outcomes,
+                            const std::string& tables, const std::string& results);
   int run_import();
   int run_show();
 

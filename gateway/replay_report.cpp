@@ -237,35 +237,28 @@ boost::json::value json_report(const plan& p, const std::vector<target_outcome>&
   return run;
 }
 
-std::string svg_chart(const std::vector<target_outcome>& targets, std::string_view title) {
-  constexpr int width = 960, height = 400, top = 60, bottom = 330, left_x = 60, left_w = 520, right_x = 680,
-                right_w = 240;
-  static constexpr const char* percentile_colors[] = {"#4e79a7", "#f28e2b", "#e15759"};
-  static constexpr const char* percentile_names[] = {"p50", "p95", "p99"};
-  double max_latency = 0, max_rate = 0;
-  for (const auto& t : targets) {
-    max_latency = std::max(max_latency, t.measured.total().summary().p99_ms);
-    max_rate = std::max(max_rate, t.throughput());
+namespace {
+
+// The chart's layout: two panels side by side over the same vertical scale.
+constexpr int chart_width = 960, chart_height = 400, plot_top = 60, plot_bottom = 330, left_x = 60,
+              left_w = 520, right_x = 680, right_w = 240, plot_h = plot_bottom - plot_top;
+constexpr const char* percentile_colors[] = {"#4e79a7", "#f28e2b", "#e15759"};
+constexpr const char* percentile_names[] = {"p50", "p95", "p99"};
+
+// Horizontal grid lines with their values, and the panel's caption.
+void svg_grid(std::string& out, int x, int w, double max, const std::string& caption) {
+  for (int i = 0; i <= 4; ++i) {
+    const int y = plot_bottom - plot_h * i / 4;
+    out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ddd\"/>\n", x, y, x + w, y);
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", x - 6, y + 4,
+                       axis_label(max * i / 4));
   }
-  max_latency = nice_ceiling(max_latency);
-  max_rate = nice_ceiling(max_rate);
-  const int plot_h = bottom - top;
-  std::string out = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      "<text x=\"{2}\" y=\"24\" font-size=\"16\" font-weight=\"bold\">{3}</text>\n",
-      width, height, left_x, xml_escape(title));
-  // Left panel: latency percentiles, one group of three bars per target.
-  const auto grid = [&](int x, int w, double max, const std::string& caption) {
-    for (int i = 0; i <= 4; ++i) {
-      const int y = bottom - plot_h * i / 4;
-      out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ddd\"/>\n", x, y, x + w, y);
-      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", x - 6, y + 4,
-                         axis_label(max * i / 4));
-    }
-    out += fmt::format("<text x=\"{}\" y=\"{}\" font-weight=\"bold\">{}</text>\n", x, top - 12, caption);
-  };
-  grid(left_x, left_w, max_latency, "Latency per statement (ms)");
+  out += fmt::format("<text x=\"{}\" y=\"{}\" font-weight=\"bold\">{}</text>\n", x, plot_top - 12, caption);
+}
+
+// Left panel: latency percentiles, one group of three bars per target, and their legend.
+void svg_latency_panel(std::string& out, const std::vector<target_outcome>& targets, double max_latency) {
+  svg_grid(out, left_x, left_w, max_latency, "Latency per statement (ms)");
   const int n = static_cast<int>(std::max<std::size_t>(1, targets.size()));
   const int group_w = left_w / n;
   const int bar_w = std::max(4, (group_w - 20) / 3);
@@ -278,24 +271,28 @@ std::string svg_chart(const std::vector<target_outcome>& targets, std::string_vi
       out += fmt::format(
           "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} {} {:.3f} "
           "ms</title></rect>\n",
-          gx + k * bar_w, bottom - h, bar_w - 2, h, percentile_colors[k], xml_escape(targets[i].where.name),
-          percentile_names[k], values[k]);
+          gx + k * bar_w, plot_bottom - h, bar_w - 2, h, percentile_colors[k],
+          xml_escape(targets[i].where.name), percentile_names[k], values[k]);
       // Small bars next to a large p99 would vanish; the value is written above each one.
       out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{:.3g}</text>\n",
-                         gx + k * bar_w + (bar_w - 2) / 2, bottom - h - 3, values[k]);
+                         gx + k * bar_w + (bar_w - 2) / 2, plot_bottom - h - 3, values[k]);
     }
     out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", gx + 3 * bar_w / 2,
-                       bottom + 18, xml_escape(targets[i].where.name));
+                       plot_bottom + 18, xml_escape(targets[i].where.name));
   }
   for (int k = 0; k < 3; ++k) {
     const int lx = left_x + k * 70;
     out += fmt::format(
         "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>"
         "<text x=\"{}\" y=\"{}\">{}</text>\n",
-        lx, bottom + 34, percentile_colors[k], lx + 16, bottom + 45, percentile_names[k]);
+        lx, plot_bottom + 34, percentile_colors[k], lx + 16, plot_bottom + 45, percentile_names[k]);
   }
-  // Right panel: throughput, one bar per target.
-  grid(right_x, right_w, max_rate, "Throughput (statements/s)");
+}
+
+// Right panel: throughput, one bar per target.
+void svg_throughput_panel(std::string& out, const std::vector<target_outcome>& targets, double max_rate) {
+  svg_grid(out, right_x, right_w, max_rate, "Throughput (statements/s)");
+  const int n = static_cast<int>(std::max<std::size_t>(1, targets.size()));
   const int rate_w = right_w / n;
   for (int i = 0; i < static_cast<int>(targets.size()); ++i) {
     const double rate = targets[i].throughput();
@@ -304,12 +301,29 @@ std::string svg_chart(const std::vector<target_outcome>& targets, std::string_vi
     out += fmt::format(
         "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#59a14f\"><title>{} "
         "{:.0f}/s</title></rect>\n",
-        x, bottom - h, std::max(4, rate_w - 12), h, xml_escape(targets[i].where.name), rate);
+        x, plot_bottom - h, std::max(4, rate_w - 12), h, xml_escape(targets[i].where.name), rate);
     out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{:.0f}</text>\n",
-                       x + (rate_w - 12) / 2, bottom - h - 3, rate);
+                       x + (rate_w - 12) / 2, plot_bottom - h - 3, rate);
     out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x + (rate_w - 12) / 2,
-                       bottom + 18, xml_escape(targets[i].where.name));
+                       plot_bottom + 18, xml_escape(targets[i].where.name));
   }
+}
+
+}  // namespace
+
+std::string svg_chart(const std::vector<target_outcome>& targets, std::string_view title) {
+  double max_latency = 0, max_rate = 0;
+  for (const auto& t : targets) {
+    max_latency = std::max(max_latency, t.measured.total().summary().p99_ms);
+    max_rate = std::max(max_rate, t.throughput());
+  }
+  std::string out = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"{2}\" y=\"24\" font-size=\"16\" font-weight=\"bold\">{3}</text>\n",
+      chart_width, chart_height, left_x, xml_escape(title));
+  svg_latency_panel(out, targets, nice_ceiling(max_latency));
+  svg_throughput_panel(out, targets, nice_ceiling(max_rate));
   out += "</svg>\n";
   return out;
 }
