@@ -1,52 +1,22 @@
 // The approvals, admin and notify sections of the gateway config: every field of a full section, the
 // defaults, and each kind of mistake reported at its file:line:column.
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 
+#include "config_test_support.hpp"
 #include "gateway/config.hpp"
 
-namespace fs = std::filesystem;
 using phigate::config_exception;
 using phigate::load_config;
 
+using phigate::config_test::temp_dir;
+using phigate::config_test::verifier_text;
+
 namespace {
 
-// Made by PostgreSQL 15 for the password 'secret' (see pg_auth_test.cpp).
-constexpr std::string_view verifier_text =
-    "SCRAM-SHA-256$4096:AT3050BtChxTdmxaMg/WMA==$WUDWacUkipO1UIb0RPg8Ot1CJi58aPmMx7SXdqk4dfw=:"
-    "rt0fJFdDpc0GEqP/q2T8X2AUb54JI27gzlsiF29HEiA=";
 // printf %s dana-token | sha256sum, and the same for erin-token
 constexpr std::string_view dana_hash = "cc4a95848b6491a30a19bca2a2e7c0bd69d8b10c6d19463f2db2224d9d71cd9d";
 constexpr std::string_view erin_hash = "31cda640df783340475d42ae13821d0e4d5d9ab7ccd3b6146884948f39870860";
-
-class temp_dir {
- public:
-  temp_dir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("phigate_config_admin_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~temp_dir() { fs::remove_all(path_); }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  std::string write(const std::string& name, std::string_view content) const {
-    const fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << content;
-    return file.string();
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Users dana (approvers) and erin (security, approvers) and nothing else, then `rest`.
 std::string with_users(std::string_view rest) {

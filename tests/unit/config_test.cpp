@@ -1,53 +1,21 @@
 // Loading and validating the gateway's YAML config: every field of a full file, and every kind of mistake
 // reported at its file:line:column, all of them at once.
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 
+#include "config_test_support.hpp"
 #include "gateway/config.hpp"
 #include "gateway/config_helpers.hpp"
 #include "policy/yaml_reader.hpp"
 
-namespace fs = std::filesystem;
 using phigate::config_error;
 using phigate::config_exception;
 using phigate::load_config;
 
+using phigate::config_test::temp_dir;
+using phigate::config_test::verifier_text;
+
 namespace {
-
-// Made by PostgreSQL 15 for the password 'secret' (see pg_auth_test.cpp).
-constexpr std::string_view verifier_text =
-    "SCRAM-SHA-256$4096:AT3050BtChxTdmxaMg/WMA==$WUDWacUkipO1UIb0RPg8Ot1CJi58aPmMx7SXdqk4dfw=:"
-    "rt0fJFdDpc0GEqP/q2T8X2AUb54JI27gzlsiF29HEiA=";
-
-/// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class temp_dir {
- public:
-  temp_dir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("phigate_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~temp_dir() { fs::remove_all(path_); }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  std::string write(const std::string& name, std::string_view content) const {
-    const fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << content;
-    return file.string();
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Every error load_config reports for `yaml`; empty when the file loads.
 std::vector<config_error> errors_for(const temp_dir& dir, std::string_view yaml) {
