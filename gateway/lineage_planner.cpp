@@ -53,7 +53,7 @@ lineage_verdict plan_lineage(const policy::analysis& statements, const policy::s
                              const masking_config& masking) {
   lineage_verdict verdict;
   if (session.masked_columns.empty()) return verdict;
-  auto plan = std::make_shared<lineage_plan>();
+  lineage_plan plan;
   for (const auto& facts : statements.statements) {
     const auto found = policy::find_masked_lineage(facts, session.masked_columns, session);
     for (const auto& out : found.outputs) {
@@ -64,18 +64,18 @@ lineage_verdict plan_lineage(const policy::analysis& statements, const policy::s
       if (refused) {
         verdict.refusal = refusal_text(out, session.masked_columns[out.rule]);
         verdict.rule_id = whole_row ? "masking.whole_row" : "masking.derived_columns";
-        verdict.plan = nullptr;
         return verdict;
       }
       // A whole row that is scanned rather than refused is left to the content scan, cell by cell.
-      if (!whole_row) plan->outputs.push_back({out.name, out.rule, out.flow == policy::masked_flow::derived});
+      if (!whole_row) plan.outputs.push_back({out.name, out.rule, out.flow == policy::masked_flow::derived});
     }
-    for (const auto& result : facts.result_columns) add_name(plan->names, result.name);
+    for (const auto& result : facts.result_columns) add_name(plan.names, result.name);
     if (statements.statements.size() == 1 && facts.kinds.contains(policy::statement_kind::export_data))
-      describe_copy(facts, session, *plan, found.has_star);
+      describe_copy(facts, session, plan, found.has_star);
   }
-  if (!plan->outputs.empty() || !plan->copy_fields.empty() || !plan->copy_star_tables.empty())
-    verdict.plan = std::move(plan);
+  // Most statements touch no masked column: the plan is shared only when it says something.
+  if (!plan.outputs.empty() || !plan.copy_fields.empty() || !plan.copy_star_tables.empty())
+    verdict.plan = std::make_shared<const lineage_plan>(std::move(plan));
   return verdict;
 }
 

@@ -231,31 +231,10 @@ void apply_set(const object& set, session_facts& session) {
   session.search_path = std::move(next);
 }
 
-void apply_statement(const statement_facts& facts, session_facts& session) {
-  const parse_handle parsed(pg_query_parse(facts.text.c_str()));
-  if (parsed->error != nullptr || parsed->parse_tree == nullptr) return;
-  boost::system::error_code ec;
-  const auto tree = boost::json::parse(parsed->parse_tree, ec);
-  if (ec || !tree.is_object()) return;
-  const auto* stmts = parse_tree::array_field(tree.as_object(), "stmts");
-  if (stmts == nullptr) return;
-  for (const auto& raw : *stmts) {
-    if (!raw.is_object()) continue;
-    const auto* stmt = parse_tree::field(raw.as_object(), "stmt");
-    if (stmt == nullptr) continue;
-    if (const object* set = parse_tree::node_fields(*stmt, "VariableSetStmt")) {
-      apply_set(*set, session);
-    } else if (const object* discard = parse_tree::node_fields(*stmt, "DiscardStmt")) {
-      if (parse_tree::string_field(*discard, "target") == "DISCARD_ALL") {
-        session.search_path = session_facts{}.search_path;
-        session.role.clear();
-      }
-    }
-  }
-}
-
-// PREPARE / DEALLOCATE / DISCARD ALL of one statement, from its parse tree.
-void add_prepared_changes(const statement_facts& facts, prepared_statement_changes& changes) {
+// Calls `visit` with each statement node of `facts`' text, parsed again (only for the few statements whose
+// kinds say they change the session); nothing when the text does not parse.
+template <class Visit>
+void for_each_statement(const statement_facts& facts, Visit&& visit) {
   const parse_handle parsed(pg_query_parse(facts.text.c_str()));
   if (parsed->error != nullptr || parsed->parse_tree == nullptr) return;
   boost::system::error_code ec;
@@ -265,7 +244,28 @@ void add_prepared_changes(const statement_facts& facts, prepared_statement_chang
   if (stmts == nullptr) return;
   for (const auto& raw : *stmts) {
     const auto* stmt = raw.is_object() ? parse_tree::field(raw.as_object(), "stmt") : nullptr;
-    if (stmt == nullptr) continue;
+    if (stmt != nullptr) visit(*stmt);
+  }
+}
+
+void apply_statement(const statement_facts& facts, session_facts& session) {
+  for_each_statement(facts, [&](const boost::json::value& stmt_node) {
+    const auto* stmt = &stmt_node;
+    if (const object* set = parse_tree::node_fields(*stmt, "VariableSetStmt")) {
+      apply_set(*set, session);
+    } else if (const object* discard = parse_tree::node_fields(*stmt, "DiscardStmt")) {
+      if (parse_tree::string_field(*discard, "target") == "DISCARD_ALL") {
+        session.search_path = session_facts{}.search_path;
+        session.role.clear();
+      }
+    }
+  });
+}
+
+// PREPARE / DEALLOCATE / DISCARD ALL of one statement, from its parse tree.
+void add_prepared_changes(const statement_facts& facts, prepared_statement_changes& changes) {
+  for_each_statement(facts, [&](const boost::json::value& stmt_node) {
+    const auto* stmt = &stmt_node;
     if (const object* prepare = parse_tree::node_fields(*stmt, "PrepareStmt")) {
       changes.names.emplace_back(parse_tree::string_field(*prepare, "name"));
     } else if (const object* deallocate = parse_tree::node_fields(*stmt, "DeallocateStmt")) {
@@ -277,7 +277,7 @@ void add_prepared_changes(const statement_facts& facts, prepared_statement_chang
     } else if (const object* discard = parse_tree::node_fields(*stmt, "DiscardStmt")) {
       if (parse_tree::string_field(*discard, "target") == "DISCARD_ALL") changes.all_dropped = true;
     }
-  }
+  });
 }
 
 }  // namespace
