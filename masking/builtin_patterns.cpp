@@ -162,13 +162,29 @@ void add_mrn(std::vector<pattern_spec>& out, const detector_config& config) {
   }
 }
 
-// Bare digit runs (context-bound SSN, NPI, ABA, MRN, account, compact date, ZIP, 10-digit phone) all need
-// five digits in a row: one shared stage-1 expression stands for all of them.
-void share_digit_run_trigger(std::vector<pattern_spec>& specs) {
-  static constexpr std::string_view runs[] = {R"(\d{9})", R"(\d{10})", R"((?:\+?1)?\d{10})", R"(\d{6,17})",
-                                              R"(\d{8})", R"(\d{5})",  R"(\d{6,10})"};
+// Bare digit runs (context-bound SSN, NPI, ABA, MRN, account, compact date, ZIP, 10-digit phone) share
+// stage-1 expressions by the run length they need: a run of six digits ("lot 000123") wakes the six-digit
+// shapes but not the ten-digit phone, which needs no context word and so would always be located.
+void share_digit_run_triggers(std::vector<pattern_spec>& specs) {
+  static constexpr std::pair<std::string_view, std::string_view> runs[] = {
+      {R"(\d{9})", R"(\d{9})"},    {R"(\d{10})", R"(\d{10})"}, {R"((?:\+?1)?\d{10})", R"(\d{10})"},
+      {R"(\d{6,17})", R"(\d{6})"}, {R"(\d{8})", R"(\d{8})"},   {R"(\d{5})", R"(\d{5})"},
+      {R"(\d{6,10})", R"(\d{6})"}};
   for (pattern_spec& s : specs) {
-    if (std::find(std::begin(runs), std::end(runs), s.expression) != std::end(runs)) s.trigger = R"(\d{5})";
+    auto run = std::find_if(std::begin(runs), std::end(runs),
+                            [&](const auto& r) { return r.first == s.expression; });
+    if (run != std::end(runs)) s.trigger = run->second;
+  }
+}
+
+// The three month-name date shapes ("March 5, 2020", "5th Mar 2020", "March 2020") all hold a month's first
+// three letters, maybe more letters, a separator and a digit: one exact, small stage-1 expression. Left to
+// the stage-1 automaton's relaxation, the full month alternations turned into "a space and four digits".
+void share_month_trigger(std::vector<pattern_spec>& specs) {
+  static const std::string months = month_names;
+  for (pattern_spec& s : specs) {
+    if (s.type == entity_type::date && s.expression.find(months) != std::string::npos)
+      s.trigger = R"((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?[- ]\d)";
   }
 }
 
@@ -181,7 +197,8 @@ std::vector<pattern_spec> builtin_pattern_specs(const detector_config& config) {
   add_dates_and_places(all);
   add_street_and_names(all);
   add_mrn(all, config);
-  share_digit_run_trigger(all);
+  share_digit_run_triggers(all);
+  share_month_trigger(all);
   std::erase_if(all, [&](const pattern_spec& s) {
     return std::find(config.disabled.begin(), config.disabled.end(), s.type) != config.disabled.end();
   });
