@@ -70,6 +70,10 @@ void add_identifiers(std::vector<pattern_spec>& out) {
   unless_other_id_column(out.back(), {"phone", "tel", "telephone", "cell", "mobile", "fax", "call", "called"},
                          {"phone", "fax", "mobile", "cell", "tel", "telephone"});
   out.push_back(plain(entity_type::credit_card, R"([2-6](?:[- ]?\d){12,18})", v::credit_card, 5));
+  // Unanchored, the exact form tracks every overlapping start (which earlier digits were 2-6): its own
+  // stage-1 automaton would need tens of thousands of states. Thirteen digits with single separators is
+  // necessary and small.
+  out.back().trigger = R"(\d(?:[- ]?\d){12})";
   unless_other_id_column(out.back(), {"card", "visa", "mastercard", "amex", "discover", "cc"},
                          {"card", "cc", "pan", "payment"});
   out.push_back(
@@ -79,6 +83,7 @@ void add_identifiers(std::vector<pattern_spec>& out) {
   out.push_back(plain(entity_type::dea, R"([A-Z][A-Z9]\d{7})", v::dea, 5));
   out.push_back(
       plain(entity_type::iban, R"([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)", v::iban, 6));
+  out.back().trigger = R"([A-Z]{2}\d{2}[ ]?[A-Z0-9]{4}[ ]?[A-Z0-9]{4})";  // the shortest IBAN: small, exact
   out.push_back(with_context(plain(entity_type::aba_routing, R"(\d{9})", v::aba, 5),
                              {"routing", "aba", "rtn", "transit"}, {"routing", "aba", "rtn"}));
   out.push_back(plain(entity_type::account, R"((?i:acct)[-#:]?\d{6,17})", v::none, 4));

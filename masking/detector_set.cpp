@@ -4,6 +4,7 @@
 #include <atomic>
 #include <bit>
 #include <cctype>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -12,9 +13,9 @@ namespace {
 
 std::atomic<std::uint64_t> next_generation{1};
 
-// Large enough that the built-in catalogue stays close to exact (few relaxed expressions, see
-// trigger_dfa.cpp); the table then takes about 10 MB per compiled set, of which a scan touches little.
-constexpr std::size_t screen_max_states = 65536;
+// States per stage-1 table: the built-in catalogue fits, exact, in two tables (about 42,000 states, 8 MB per
+// compiled set, of which a scan touches little). Smaller tables mean more of them, and every cell walks all.
+constexpr std::size_t screen_max_states = 32768;
 
 std::string lower_copy(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -219,9 +220,10 @@ bool detector_set::worth_locating(const pattern_spec& spec, std::string_view tex
   return true;
 }
 
-bool detector_set::first_stage(std::string_view text, scan_context& context) const {
+bool detector_set::first_stage(std::string_view text, scan_context& context,
+                               std::optional<std::uint64_t> screened) const {
   // A bit from the DFA may be a false alarm; stage 2 then finds nothing for that expression.
-  for (std::uint64_t maybe = screen_.scan(text); maybe != 0; maybe &= maybe - 1)
+  for (std::uint64_t maybe = screened ? *screened : screen_.scan(text); maybe != 0; maybe &= maybe - 1)
     context.hits_.push_back(static_cast<std::uint32_t>(std::countr_zero(maybe)));
   if (!residual_) return true;
   auto on_hit = [](unsigned id, unsigned long long, unsigned long long, unsigned, void* user) -> int {
@@ -232,8 +234,8 @@ bool detector_set::first_stage(std::string_view text, scan_context& context) con
                  on_hit, &context) == HS_SUCCESS;
 }
 
-bool detector_set::run_hyperscan(std::string_view text, const column_words& column,
-                                 scan_context& context) const {
+bool detector_set::run_hyperscan(std::string_view text, const column_words& column, scan_context& context,
+                                 std::optional<std::uint64_t> screened) const {
   context.raw_.clear();
   context.hits_.clear();
   context.overflow_ = false;
@@ -246,7 +248,7 @@ bool detector_set::run_hyperscan(std::string_view text, const column_words& colu
       context.sized_for_.end()) {
     return false;
   }
-  if (!first_stage(text, context)) return false;
+  if (!first_stage(text, context, screened)) return false;
   hs_error_t rc = HS_SUCCESS;
   const auto length = static_cast<unsigned>(text.size());
   auto on_match = [](unsigned, unsigned long long from, unsigned long long to, unsigned, void* user) -> int {
@@ -334,6 +336,7 @@ void detector_set::second_stage(std::string_view text, const column_words& colum
 
 void detector_set::cell_level(std::string_view text, const column_words& column,
                               std::vector<scan_context::candidate>& out) const {
+  if (!column.names_person() && !column.names_street()) return;
   text_span whole = trimmed(text);
   if (whole.end == whole.start) return;
   if (person_enabled_ && column.names_person() && looks_like_person_name(text)) {
@@ -344,25 +347,73 @@ void detector_set::cell_level(std::string_view text, const column_words& column,
   }
 }
 
+namespace {
+
+bool is_ascii(std::string_view text) {
+  std::uint64_t any = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    any |= word;
+  }
+  for (; i < text.size(); ++i) any |= static_cast<unsigned char>(text[i]);
+  return (any & 0x8080808080808080ull) == 0;
+}
+
+}  // namespace
+
 std::vector<detection> detector_set::scan(std::string_view text, std::string_view column_hint,
                                           scan_context& context) const {
   std::vector<detection> result;
-  scan_into(text, column_hint, context, result);
+  scan_into(text, context.words_for(column_hint), context, result, std::nullopt);
   return result;
+}
+
+template <typename ColumnOf>
+void detector_set::scan_cells(std::span<const std::string_view> cells, ColumnOf&& column_of,
+                              scan_context& context, batch_result& out) const {
+  out.detections.clear();
+  out.cell_end.clear();
+  out.cell_end.reserve(cells.size());
+  std::vector<std::uint64_t>& screened = context.screened_;
+  screened.resize(cells.size());
+  screen_.scan_many(cells, screened.data());
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const column_words& column = column_of(i);
+    // Normalizing changes the bytes stage 1 walked: such a cell walks its normalized text again.
+    const bool ascii = is_ascii(cells[i]);
+    // Nothing in stage 1 and no cell-level check for this column: the cell holds nothing to find.
+    const bool clear =
+        ascii && screened[i] == 0 && !residual_ && !column.names_person() && !column.names_street();
+    if (!clear)
+      scan_into(cells[i], column, context, out.detections, ascii ? std::optional(screened[i]) : std::nullopt);
+    out.cell_end.push_back(out.detections.size());
+  }
 }
 
 void detector_set::scan_batch(std::span<const std::string_view> cells,
                               std::span<const std::string_view> column_hints, scan_context& context,
                               batch_result& out) const {
-  out.detections.clear();
-  out.cell_end.clear();
-  out.cell_end.reserve(cells.size());
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    std::string_view hint =
-        column_hints.empty() ? std::string_view() : column_hints[std::min(i, column_hints.size() - 1)];
-    scan_into(cells[i], hint, context, out.detections);
-    out.cell_end.push_back(out.detections.size());
-  }
+  scan_cells(
+      cells,
+      [&](std::size_t i) -> const column_words& {
+        return context.words_for(column_hints.empty() ? std::string_view()
+                                                      : column_hints[std::min(i, column_hints.size() - 1)]);
+      },
+      context, out);
+}
+
+void detector_set::scan_batch(std::span<const std::string_view> cells,
+                              std::span<const column_words* const> columns, scan_context& context,
+                              batch_result& out) const {
+  static const column_words none;
+  scan_cells(
+      cells,
+      [&](std::size_t i) -> const column_words& {
+        return columns.empty() ? none : *columns[std::min(i, columns.size() - 1)];
+      },
+      context, out);
 }
 
 const column_words& scan_context::words_for(std::string_view column) {
@@ -374,12 +425,11 @@ const column_words& scan_context::words_for(std::string_view column) {
   return columns_.back().second;
 }
 
-void detector_set::scan_into(std::string_view text, std::string_view column_hint, scan_context& context,
-                             std::vector<detection>& out) const {
-  const column_words& column = context.words_for(column_hint);
+void detector_set::scan_into(std::string_view text, const column_words& column, scan_context& context,
+                             std::vector<detection>& out, std::optional<std::uint64_t> screened) const {
   const bool normalized = context.normalizer_.normalize(text);
   std::string_view work = normalized ? context.normalizer_.text() : text;
-  if (!run_hyperscan(work, column, context)) {
+  if (!run_hyperscan(work, column, context, screened)) {
     out.push_back({entity_type::unclassified, 0, text.size(), 0});
     return;
   }

@@ -1,10 +1,10 @@
 // The compiled PHI detector catalogue.
 //
 // Scanning one cell (block mode) happens in two stages:
-//  1. Which expressions may match: a precompiled DFA over (possibly relaxed) forms of every stage-1
-//     expression (see trigger_dfa.hpp; the bare digit-run expressions share one "\d{5}" trigger), plus a
-//     Hyperscan database (HS_FLAG_SINGLEMATCH) for any expression the DFA cannot read. A clean cell pays for
-//     this and nothing else.
+//  1. Which expressions may match: precompiled DFA tables over every stage-1 expression (see
+//     trigger_dfa.hpp; the bare digit-run shapes share triggers by run length, the month-name dates one
+//     trigger), plus a Hyperscan database (HS_FLAG_SINGLEMATCH) for any expression the DFA cannot read. A
+//     clean cell pays for this and nothing else; in a batch, four cells walk the tables side by side.
 //  2. Only for the expressions stage 1 reported, and only when the cheap screen passes (a context word in the
 //     cell or a column hint for context-bound expressions), that expression's own database compiled with
 //     HS_FLAG_SOM_LEFTMOST gives the spans; then edges, validators (Luhn, NPI, DEA, MBI, IBAN, ABA, SSN
@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,8 +70,9 @@ class scan_context {
   std::vector<raw_match> raw_;
   std::vector<candidate> candidates_;
   std::vector<text_span> addresses_;
-  std::vector<std::uint32_t> hits_;  // stage-1 expressions reported in this cell
-  std::uint32_t current_id_ = 0;     // expression stage 2 is locating
+  std::vector<std::uint32_t> hits_;      // stage-1 expressions reported in this cell
+  std::vector<std::uint64_t> screened_;  // a batch's stage-1 bits, one word per cell
+  std::uint32_t current_id_ = 0;         // expression stage 2 is locating
   std::size_t match_budget_ = 0;
   bool overflow_ = false;
   text_normalizer normalizer_;
@@ -116,7 +118,14 @@ class detector_set {
   /// scan() for many cells at once (the cells of one row, or a block of rows), without a vector per cell.
   /// `column_hints` holds one hint per cell, or a single hint for all of them. Cell i's detections are
   /// exactly what scan(cells[i], hint) returns. `out` is cleared first; reuse it to keep its capacity.
+  /// Stage 1 walks four cells side by side, and a cell it clears costs nothing more: batches are the fast
+  /// way to scan many short values.
   void scan_batch(std::span<const std::string_view> cells, std::span<const std::string_view> column_hints,
+                  scan_context& context, batch_result& out) const;
+
+  /// scan_batch() with each cell's column already read (`columns[i]` for cell i, or columns[0] for all):
+  /// for callers that scan many rows of the same columns.
+  void scan_batch(std::span<const std::string_view> cells, std::span<const column_words* const> columns,
                   scan_context& context, batch_result& out) const;
 
   /// The label to report for a detection: the type name, or the custom detector's name.
@@ -131,12 +140,16 @@ class detector_set {
  private:
   detector_set() = default;
   void prepare(scan_context& context) const;
-  void scan_into(std::string_view text, std::string_view column_hint, scan_context& context,
-                 std::vector<detection>& out) const;
+  void scan_into(std::string_view text, const column_words& column, scan_context& context,
+                 std::vector<detection>& out, std::optional<std::uint64_t> screened) const;
+  template <typename ColumnOf>
+  void scan_cells(std::span<const std::string_view> cells, ColumnOf&& column_of, scan_context& context,
+                  batch_result& out) const;
   void settle_overlaps(std::vector<scan_context::candidate>& found, std::vector<detection>& out,
                        std::size_t base) const;
-  bool first_stage(std::string_view text, scan_context& context) const;
-  bool run_hyperscan(std::string_view text, const column_words& column, scan_context& context) const;
+  bool first_stage(std::string_view text, scan_context& context, std::optional<std::uint64_t> screened) const;
+  bool run_hyperscan(std::string_view text, const column_words& column, scan_context& context,
+                     std::optional<std::uint64_t> screened) const;
   bool worth_locating(const pattern_spec& spec, std::string_view text, const column_words& column,
                       scan_context& context) const;
   std::string compile_databases();

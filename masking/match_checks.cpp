@@ -45,8 +45,8 @@ std::bitset<256> starts_between(std::string_view text, std::size_t from, std::si
   return starts;
 }
 
-bool contains_word(std::string_view text, std::size_t from, std::size_t to, const std::vector<std::string>& words,
-                   const std::bitset<256>& token_starts) {
+bool contains_word(std::string_view text, std::size_t from, std::size_t to,
+                   const std::vector<std::string>& words, const std::bitset<256>& token_starts) {
   // Most words can be skipped without searching: their first letter begins no token of the text.
   for (const std::string& w : words) {
     if (w.empty() || to - from < w.size() || !token_starts.test(static_cast<unsigned char>(w[0]))) continue;
@@ -128,12 +128,19 @@ column_words::column_words(std::string_view column) {
     current.push_back(lower(c));
   }
   flush();
+  for (const std::string& w : words_) initials_ |= initial_bit(w);
   person_ = classify_person();
   street_ = classify_street();
   other_id_ = classify_other_identifier();
 }
 
+std::uint64_t column_words::initial_bit(std::string_view word) {
+  return word.empty() ? 0 : std::uint64_t{1} << (static_cast<unsigned char>(word[0]) & 63);
+}
+
 bool column_words::has(std::string_view word) const {
+  // Most words asked about begin with a letter no word of the column begins with.
+  if ((initials_ & initial_bit(word)) == 0) return false;
   return std::find(words_.begin(), words_.end(), word) != words_.end();
 }
 
@@ -206,21 +213,20 @@ token_starts first_letters(std::string_view text) {
   return starts_between(text, 0, text.size());
 }
 
-bool context_word_in(std::string_view text, const std::vector<std::string>& words, const token_starts& starts) {
+bool context_word_in(std::string_view text, const std::vector<std::string>& words,
+                     const token_starts& starts) {
   return contains_word(text, 0, text.size(), words, starts);
 }
 
 bool may_hold_address(std::string_view text) {
+  const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
   bool digit_seen = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (std::isdigit(static_cast<unsigned char>(c))) digit_seen = true;
-    bool upper = std::isupper(static_cast<unsigned char>(c)) != 0;
-    if (upper && digit_seen && i > 0 && text[i - 1] == ' ') return true;
-    if (upper && i + 2 < text.size() && std::isupper(static_cast<unsigned char>(text[i + 1])) &&
-        text[i + 2] == ' ') {
-      return true;
-    }
+    if (c >= '0' && c <= '9') digit_seen = true;
+    if (!upper(c)) continue;
+    if (digit_seen && i > 0 && text[i - 1] == ' ') return true;
+    if (i + 2 < text.size() && upper(text[i + 1]) && text[i + 2] == ' ') return true;
   }
   return false;
 }

@@ -4,6 +4,7 @@
 
 #include <bitset>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,7 +40,10 @@ class column_words {
   bool classify_street() const;
   bool classify_other_identifier() const;
 
+  static std::uint64_t initial_bit(std::string_view word);
+
   std::vector<std::string> words_;
+  std::uint64_t initials_ = 0;  // initial_bit of every word
   bool person_ = false;
   bool street_ = false;
   bool other_id_ = false;
@@ -65,7 +69,8 @@ bool context_word_in(std::string_view text, const std::vector<std::string>& word
 using token_starts = std::bitset<256>;
 token_starts first_letters(std::string_view text);
 /// context_word_in with `starts` = first_letters(text).
-bool context_word_in(std::string_view text, const std::vector<std::string>& words, const token_starts& starts);
+bool context_word_in(std::string_view text, const std::vector<std::string>& words,
+                     const token_starts& starts);
 
 /// The cell could hold a street address or a state code that a bare five-digit ZIP may follow: it has a
 /// digit followed later by a capitalised word, or two upper-case letters then a space.

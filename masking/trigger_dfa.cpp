@@ -286,24 +286,23 @@ bool subset_construction(const combined& c, std::size_t max_states, std::vector<
   return true;
 }
 
-struct table {
+// A subset construction's result, before its states are renumbered.
+struct raw_table {
   std::uint8_t byte_class[256] = {};
   std::size_t classes = 0;
   std::vector<std::uint32_t> next;
   std::vector<std::uint64_t> accepts;
-  std::vector<bool> covered;
 };
 
-// The subset construction for the union of `forms`; nullopt when it needs more than `max_states` states.
-std::optional<table> assemble(const std::vector<std::optional<node>>& forms, std::size_t max_states) {
+// The subset construction for the union of `forms` (expression index -> form); nullopt when it needs more
+// than `max_states` states or a form matches the empty string.
+std::optional<raw_table> assemble(const std::vector<std::pair<std::size_t, node>>& forms,
+                                  std::size_t max_states) {
   combined c;
-  table t;
-  t.covered.assign(forms.size(), false);
-  for (std::size_t i = 0; i < forms.size(); ++i) {
-    if (!forms[i]) continue;
-    glushkov g = build_positions(*forms[i], c.p);
-    if (g.nullable) continue;
-    t.covered[i] = true;
+  raw_table t;
+  for (const auto& [i, form] : forms) {
+    glushkov g = build_positions(form, c.p);
+    if (g.nullable) return std::nullopt;
     append(c.starts, g.first);
     c.accepts.resize(c.p.sets.size(), 0);
     for (std::uint32_t l : g.last) c.accepts[l] |= std::uint64_t{1} << i;
@@ -318,49 +317,45 @@ std::optional<table> assemble(const std::vector<std::optional<node>>& forms, std
   return t;
 }
 
-}  // namespace
-
-trigger_dfa trigger_dfa::from_table(const std::uint8_t (&byte_class)[256], std::size_t classes,
-                                    const std::vector<std::uint32_t>& next,
-                                    const std::vector<std::uint64_t>& accepts, std::vector<bool> covered) {
-  // Renumber: rejecting states first, so scan() tests for an accepting state with one compare.
-  const std::size_t count = accepts.size();
+// Renumbers a table so that the rejecting states come first: a walk then tests for an accepting state with
+// one compare.
+trigger_dfa::table finish(const raw_table& raw) {
+  const std::size_t count = raw.accepts.size(), classes = raw.classes;
   std::vector<std::uint32_t> order(count), slot(count);
   std::uint32_t at = 0;
   for (int accepting = 0; accepting < 2; ++accepting) {
     for (std::size_t s = 0; s < count; ++s) {
-      if ((accepts[s] != 0) == (accepting == 1)) order[at++] = static_cast<std::uint32_t>(s);
+      if ((raw.accepts[s] != 0) == (accepting == 1)) order[at++] = static_cast<std::uint32_t>(s);
     }
   }
   for (std::uint32_t i = 0; i < count; ++i) slot[order[i]] = i;
-  trigger_dfa dfa;
-  dfa.class_count_ = static_cast<std::uint32_t>(classes);
-  std::copy(std::begin(byte_class), std::end(byte_class), dfa.byte_class_);
-  dfa.next_.resize(count * classes);
+  trigger_dfa::table t;
+  t.class_count = static_cast<std::uint32_t>(classes);
+  std::copy(std::begin(raw.byte_class), std::end(raw.byte_class), t.byte_class);
+  t.next.resize(count * classes);
   std::uint32_t rejecting = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint32_t old = order[i];
-    if (accepts[old] == 0)
+    if (raw.accepts[old] == 0)
       ++rejecting;
     else
-      dfa.accepts_.push_back(accepts[old]);
+      t.accepts.push_back(raw.accepts[old]);
     for (std::size_t k = 0; k < classes; ++k)
-      dfa.next_[i * classes + k] = static_cast<std::uint32_t>(slot[next[old * classes + k]] * classes);
+      t.next[i * classes + k] = static_cast<std::uint32_t>(slot[raw.next[old * classes + k]] * classes);
   }
-  dfa.start_ = static_cast<std::uint32_t>(slot[0] * classes);
-  dfa.first_accepting_ = static_cast<std::uint32_t>(rejecting * classes);
-  dfa.covered_ = std::move(covered);
-  return dfa;
+  t.start = static_cast<std::uint32_t>(slot[0] * classes);
+  t.first_accepting = static_cast<std::uint32_t>(rejecting * classes);
+  return t;
 }
 
-trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::size_t max_states) {
-  std::vector<std::optional<node>> parsed;
-  for (const trigger_source& s : sources) {
-    parsed.push_back(parsed.size() < max_expressions ? trigger_regex::parse(s.expression, s.caseless)
-                                                     : std::nullopt);
-  }
-  // Each expression is relaxed until its own automaton is small (the union grows roughly with the product
-  // of what its members track); that limit tightens until the union fits.
+// The last table: `fixed` as they are, plus `loose`, each relaxed until its own automaton is small (the
+// union grows roughly with the product of what its members track); that limit tightens until the union
+// fits; a member whose own automaton stays too large even relaxed is left out. `covered` and `exact` learn
+// which of `loose` made it in and which kept their exact form.
+std::optional<raw_table> relaxed_table(const std::vector<std::pair<std::size_t, node>>& fixed,
+                                       const std::vector<std::pair<std::size_t, node>>& loose,
+                                       std::size_t max_states, std::vector<bool>& covered,
+                                       std::vector<bool>& exact) {
   static constexpr unsigned long long budgets[] = {
       std::numeric_limits<unsigned long long>::max(), 48, 32, 24, 16, 12, 8, 6, 4, 3, 2};
   static constexpr std::size_t largest_own = 64;
@@ -368,31 +363,197 @@ trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::
     node form;
     std::size_t states;
   };
-  std::vector<std::vector<option>> options(parsed.size());  // per expression, most exact first
-  for (std::size_t i = 0; i < parsed.size(); ++i) {
+  std::vector<std::vector<option>> options(loose.size());  // per expression, most exact first
+  for (std::size_t m = 0; m < loose.size(); ++m) {
     for (unsigned long long budget : budgets) {
-      std::optional<node> r = parsed[i] ? relaxed(*parsed[i], budget) : std::nullopt;
+      std::optional<node> r = relaxed(loose[m].second, budget);
       if (!r) continue;
-      std::vector<std::optional<node>> alone(i + 1);
-      alone[i] = *r;
-      std::optional<table> t = assemble(alone, largest_own + 1);
+      std::optional<raw_table> t = assemble({{0, *r}}, largest_own + 1);
       std::size_t states = t ? t->accepts.size() : largest_own + 1;
-      options[i].push_back({std::move(*r), states});
+      options[m].push_back({std::move(*r), states});
       if (states <= 8) break;
     }
   }
   for (std::size_t own_limit = largest_own; own_limit >= 8; own_limit /= 2) {
-    std::vector<std::optional<node>> forms(parsed.size());
-    for (std::size_t i = 0; i < parsed.size(); ++i) {
-      auto fits = std::find_if(options[i].begin(), options[i].end(),
+    std::vector<std::pair<std::size_t, node>> forms = fixed;
+    std::vector<std::size_t> kept_exact, kept;
+    for (std::size_t m = 0; m < loose.size(); ++m) {
+      auto fits = std::find_if(options[m].begin(), options[m].end(),
                                [&](const option& o) { return o.states <= own_limit; });
-      if (fits == options[i].end()) continue;
-      forms[i] = fits->form;
+      if (fits == options[m].end()) continue;
+      forms.emplace_back(loose[m].first, fits->form);
+      kept.push_back(loose[m].first);
+      if (fits == options[m].begin() && size(loose[m].second) == size(fits->form))
+        kept_exact.push_back(loose[m].first);
     }
-    if (std::optional<table> t = assemble(forms, max_states))
-      return from_table(t->byte_class, t->classes, t->next, t->accepts, std::move(t->covered));
+    if (std::optional<raw_table> t = assemble(forms, max_states)) {
+      for (std::size_t i : kept) covered[i] = true;
+      for (std::size_t i : kept_exact) exact[i] = true;
+      return t;
+    }
   }
-  return {};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::size_t trigger_dfa::state_count() const {
+  std::size_t states = 0;
+  for (const table& t : tables_) states += t.next.size() / t.class_count;
+  return states;
+}
+
+namespace {
+
+// One step of one table: the next state, and the expressions an accepting state completes.
+inline void step(const trigger_dfa::table& t, std::uint32_t& state, unsigned char byte,
+                 std::uint64_t& maybe) {
+  state = t.next[state + t.byte_class[byte]];
+  // States are numbered so that the accepting ones come last: one compare on the common path.
+  if (state >= t.first_accepting) maybe |= t.accepts[(state - t.first_accepting) / t.class_count];
+}
+
+}  // namespace
+
+template <std::size_t N>
+std::uint64_t trigger_dfa::walk(std::string_view text) const {
+  std::uint32_t state[N];
+  for (std::size_t k = 0; k < N; ++k) state[k] = tables_[k].start;
+  std::uint64_t maybe = 0;
+  for (char c : text) {
+    for (std::size_t k = 0; k < N; ++k) step(tables_[k], state[k], static_cast<unsigned char>(c), maybe);
+  }
+  return maybe;
+}
+
+template <std::size_t N>
+void trigger_dfa::walk_four(const std::string_view* cells, std::uint64_t* out) const {
+  constexpr std::size_t lanes = 4;
+  std::uint32_t state[lanes][N];
+  std::uint64_t maybe[lanes] = {};
+  std::size_t common = cells[0].size();
+  for (std::size_t l = 0; l < lanes; ++l) {
+    common = std::min(common, cells[l].size());
+    for (std::size_t k = 0; k < N; ++k) state[l][k] = tables_[k].start;
+  }
+  for (std::size_t i = 0; i < common; ++i) {
+    for (std::size_t l = 0; l < lanes; ++l) {
+      const auto byte = static_cast<unsigned char>(cells[l][i]);
+      for (std::size_t k = 0; k < N; ++k) step(tables_[k], state[l][k], byte, maybe[l]);
+    }
+  }
+  for (std::size_t l = 0; l < lanes; ++l) {
+    for (std::size_t i = common; i < cells[l].size(); ++i) {
+      const auto byte = static_cast<unsigned char>(cells[l][i]);
+      for (std::size_t k = 0; k < N; ++k) step(tables_[k], state[l][k], byte, maybe[l]);
+    }
+    out[l] = maybe[l];
+  }
+}
+
+std::uint64_t trigger_dfa::scan(std::string_view text) const {
+  switch (tables_.size()) {
+    case 0:
+      return 0;
+    case 1:
+      return walk<1>(text);
+    case 2:
+      return walk<2>(text);
+    case 3:
+      return walk<3>(text);
+    default:
+      return walk<4>(text);
+  }
+}
+
+void trigger_dfa::scan_many(std::span<const std::string_view> cells, std::uint64_t* out) const {
+  std::size_t i = 0;
+  for (; i + 4 <= cells.size(); i += 4) {
+    switch (tables_.size()) {
+      case 0:
+        std::fill(out + i, out + i + 4, 0);
+        break;
+      case 1:
+        walk_four<1>(cells.data() + i, out + i);
+        break;
+      case 2:
+        walk_four<2>(cells.data() + i, out + i);
+        break;
+      case 3:
+        walk_four<3>(cells.data() + i, out + i);
+        break;
+      default:
+        walk_four<4>(cells.data() + i, out + i);
+    }
+  }
+  for (; i < cells.size(); ++i) out[i] = scan(cells[i]);
+}
+
+trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::size_t max_states) {
+  trigger_dfa dfa;
+  dfa.covered_.assign(sources.size(), false);
+  dfa.exact_.assign(sources.size(), false);
+  std::vector<std::optional<node>> parsed;
+  for (const trigger_source& s : sources) {
+    parsed.push_back(parsed.size() < max_expressions ? trigger_regex::parse(s.expression, s.caseless)
+                                                     : std::nullopt);
+  }
+  // Exact tables: each takes the longest run of the remaining expressions that fits (found by bisection,
+  // which keeps the number of subset constructions low). What fits in none once max_tables exist is relaxed
+  // into the last table.
+  using group_t = std::vector<std::pair<std::size_t, node>>;
+  group_t pending, rest;
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (parsed[i] && !nullable(*parsed[i])) pending.emplace_back(i, *parsed[i]);
+  }
+  std::vector<group_t> groups;
+  std::vector<std::optional<raw_table>> built;  // each group's table, from the bisection
+  auto prefix = [&](std::size_t n) {
+    return group_t(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
+  };
+  while (!pending.empty() && groups.size() < max_tables) {
+    std::size_t fits = 0, too_many = pending.size() + 1;  // prefix(fits) fits, prefix(too_many) does not
+    std::optional<raw_table> best = assemble(pending, max_states);
+    if (best) fits = pending.size();
+    while (fits + 1 < too_many) {
+      std::size_t middle = (fits + too_many) / 2;
+      if (std::optional<raw_table> t = assemble(prefix(middle), max_states)) {
+        best = std::move(t);
+        fits = middle;
+      } else {
+        too_many = middle;
+      }
+    }
+    if (fits == 0) {
+      rest.push_back(std::move(pending.front()));  // too large alone: relaxed
+      pending.erase(pending.begin());
+      continue;
+    }
+    groups.push_back(prefix(fits));
+    built.push_back(std::move(best));
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(fits));
+  }
+  for (auto& member : pending) rest.push_back(std::move(member));
+  // The last table takes the rest, relaxed; if the rest does not fit beside that table's exact members,
+  // they are relaxed with it. What still does not fit stays uncovered (Hyperscan screens it).
+  if (!rest.empty()) {
+    if (groups.empty()) {
+      groups.emplace_back();
+      built.emplace_back();
+    }
+    std::optional<raw_table> t = relaxed_table(groups.back(), rest, max_states, dfa.covered_, dfa.exact_);
+    group_t all = groups.back();
+    all.insert(all.end(), rest.begin(), rest.end());
+    if (!t && !groups.back().empty() && (t = relaxed_table({}, all, max_states, dfa.covered_, dfa.exact_)))
+      groups.back().clear();  // its members are now among the relaxed ones
+    if (t) built.back() = std::move(t);
+  }
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (!built[g]) continue;
+    dfa.tables_.push_back(finish(*built[g]));
+    for (const auto& member : groups[g]) dfa.covered_[member.first] = dfa.exact_[member.first] = true;
+  }
+  return dfa;
 }
 
 }  // namespace phigate::masking

@@ -2,15 +2,16 @@
 //
 // Hyperscan runs the stage-1 database at roughly 20 ns a byte on short, digit-dense cells: every expression
 // starts with a character class (\d, [A-Z]) that occurs all the time, so its literal accelerators never get
-// to skip. A precompiled DFA walks a cell with one table load per byte. It answers a weaker question than
-// Hyperscan (the expressions are relaxed to keep the table small, see trigger_dfa.cpp), so a bit it reports
-// only means "maybe"; stage 2 then scans that expression's exact database, which finds nothing when the
-// expression does not match. A clear bit is a guarantee: every match of an expression contains a match of
-// its relaxed form, so no detection is lost.
+// to skip. A precompiled DFA walks a cell with one table load per byte and table. An expression that fits
+// no table exactly is relaxed (see trigger_dfa.cpp): its bit then only means "maybe", and stage 2, which
+// scans that expression's exact database, finds nothing when the expression does not match. A clear bit is
+// always a guarantee: every match of an expression contains a match of its relaxed form, so no detection
+// is lost.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,47 +28,60 @@ class trigger_dfa {
  public:
   /// At most this many expressions can have a bit in scan()'s result.
   static constexpr std::size_t max_expressions = 64;
+  /// At most this many tables are walked side by side.
+  static constexpr std::size_t max_tables = 4;
 
   trigger_dfa() = default;
 
   /// Builds the automaton for the expressions it can read (the PCRE subset without anchors, word
   /// boundaries, back references and look-around). The first max_expressions readable ones get a bit; the
-  /// others are reported by covers() as not covered and must be screened some other way. Relaxes the
-  /// expressions further until the table has at most `max_states` states.
+  /// others are reported by covers() as not covered and must be screened some other way.
+  ///
+  /// The expressions are packed, exact, into up to max_tables tables of at most `max_states` states each:
+  /// the states of one table grow roughly with the product of what its members track, so expressions that
+  /// do not fit together go to the next table, and a cell walks every table in the same loop (independent
+  /// loads, so the tables cost little more than one). What fits in none is relaxed in the last table until
+  /// that table fits.
   static trigger_dfa build(const std::vector<trigger_source>& sources, std::size_t max_states = 8192);
 
   /// Bit i set: expression i may match somewhere in `text`. Bits of uncovered expressions are never set.
-  std::uint64_t scan(std::string_view text) const { return walk(text); }
+  std::uint64_t scan(std::string_view text) const;
+
+  /// scan() for many cells: out[i] = scan(cells[i]). Four cells are walked side by side, so the table
+  /// lookups of one cell overlap those of the others instead of each waiting for the one before.
+  void scan_many(std::span<const std::string_view> cells, std::uint64_t* out) const;
 
   /// Expression i has a bit in scan()'s result.
   bool covers(std::size_t i) const { return i < covered_.size() && covered_[i]; }
 
-  /// How many states the table holds (0 when nothing is covered).
-  std::size_t state_count() const { return class_count_ == 0 ? 0 : next_.size() / class_count_; }
+  /// Expression i has a bit and it is exact: set exactly when the expression matches.
+  bool exact(std::size_t i) const { return covers(i) && i < exact_.size() && exact_[i]; }
+
+  /// How many states the tables hold together (0 when nothing is covered).
+  std::size_t state_count() const;
+
+  /// How many tables a scan walks.
+  std::size_t table_count() const { return tables_.size(); }
+
+  /// One table: a DFA over some of the expressions.
+  struct table {
+    std::vector<std::uint32_t> next;  // state row offset + byte class -> next state's row offset
+    std::vector<std::uint64_t> accepts;
+    std::uint8_t byte_class[256] = {};
+    std::uint32_t class_count = 0;
+    std::uint32_t start = 0;
+    std::uint32_t first_accepting = 0;
+  };
 
  private:
-  std::uint64_t walk(std::string_view text) const {
-    if (next_.empty()) return 0;
-    std::uint32_t state = start_;
-    std::uint64_t maybe = 0;
-    for (char c : text) {
-      state = next_[state + byte_class_[static_cast<unsigned char>(c)]];
-      // States are numbered so that the accepting ones come last: one compare on the common path.
-      if (state >= first_accepting_) maybe |= accepts_[(state - first_accepting_) / class_count_];
-    }
-    return maybe;
-  }
-  static trigger_dfa from_table(const std::uint8_t (&byte_class)[256], std::size_t classes,
-                                const std::vector<std::uint32_t>& next,
-                                const std::vector<std::uint64_t>& accepts, std::vector<bool> covered);
+  template <std::size_t N>
+  std::uint64_t walk(std::string_view text) const;
+  template <std::size_t N>
+  void walk_four(const std::string_view* cells, std::uint64_t* out) const;
 
-  std::vector<std::uint32_t> next_;  // state row offset + byte class -> next state's row offset
-  std::vector<std::uint64_t> accepts_;
-  std::uint8_t byte_class_[256] = {};
-  std::uint32_t class_count_ = 0;
-  std::uint32_t start_ = 0;
-  std::uint32_t first_accepting_ = 0;
+  std::vector<table> tables_;
   std::vector<bool> covered_;
+  std::vector<bool> exact_;
 };
 
 }  // namespace phigate::masking

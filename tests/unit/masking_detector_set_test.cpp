@@ -300,6 +300,17 @@ TEST_CASE("scan_batch gives every cell exactly what scan gives it", "[masking]")
     CHECK(std::vector<detection>(batched.begin(), batched.end()) == single);
   }
 
+  // The columns read once by the caller.
+  std::vector<column_words> words(columns.begin(), columns.end());
+  std::vector<const column_words*> word_ptrs;
+  for (const column_words& w : words) word_ptrs.push_back(&w);
+  set->scan_batch(cells, word_ptrs, batch_context, out);
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    std::span<const detection> batched = out.of(i);
+    CHECK(std::vector<detection>(batched.begin(), batched.end()) ==
+          set->scan(cells[i], hints[i], single_context));
+  }
+
   // One hint for every cell.
   const std::string_view notes[] = {"notes"};
   set->scan_batch(cells, notes, batch_context, out);
