@@ -152,7 +152,8 @@ void pg_masking_rewriter::on_row_description(const pg::row_description& shape) {
   const auto index = rules && catalog_ ? catalog_->index(database_) : nullptr;
   for (const auto& field : shape.fields) {
     const auto [rule, derived] = rules ? rule_for(field, index.get()) : std::pair{nullptr, false};
-    columns_.push_back({std::string(field.name), field.type_oid, field.format, rule, derived});
+    columns_.push_back({std::string(field.name), field.type_oid, field.format, rule, derived,
+                        masking::column_words(field.name)});
   }
 }
 
@@ -191,17 +192,60 @@ std::pair<const masking::column_rule*, bool> pg_masking_rewriter::rule_for(const
   return {nullptr, false};
 }
 
+namespace {
+
+// One scan context per worker thread: a session stays on its thread, so scans never run concurrently on it.
+masking::scan_context& thread_context() {
+  thread_local masking::scan_context context;
+  return context;
+}
+
+}  // namespace
+
+mask_options pg_masking_rewriter::text_options(const column& col) {
+  mask_options options;
+  options.iso_date = is_date_like(col.type_oid);
+  return options;
+}
+
 mask_result pg_masking_rewriter::scan(std::string_view text, std::string_view hint,
                                       const mask_options& options) {
-  // One scan context per worker thread: a session stays on its thread, so scans never run concurrently on it.
-  thread_local masking::scan_context context;
-  mask_result result = masker_->mask(text, hint, context, options);
+  mask_result result = masker_->mask(text, hint, thread_context(), options);
   if (result.changed) count(result);
   return result;
 }
 
 void pg_masking_rewriter::count(const mask_result& result) {
   for (const auto& [label, n] : result.counts) ++masked_counts_[label];
+}
+
+const pg_masking_rewriter::column& pg_masking_rewriter::column_at(std::size_t i) const {
+  // Rows wider than their description are scanned as text of an unknown type: NULL on any detection.
+  static const column undescribed{};
+  return i < columns_.size() ? columns_[i] : undescribed;
+}
+
+void pg_masking_rewriter::scan_row(const pg::data_row& row) {
+  batch_cells_.clear();
+  batch_columns_.clear();
+  scanned_.assign(row.columns.size(), false);
+  for (std::size_t i = 0; i < row.columns.size(); ++i) {
+    const column& col = column_at(i);
+    // The cells mask_cell would content-scan as text: no rule, and text format or a text-like type.
+    const bool as_text = col.format == 0 || (col.type_oid != oid::jsonb && is_text_like(col.type_oid));
+    if (!row.columns[i] || col.rule || !as_text) continue;
+    scanned_[i] = true;
+    batch_cells_.push_back(as_chars(*row.columns[i]));
+    batch_columns_.push_back(&col.words);
+  }
+  masker_->detectors().scan_batch(batch_cells_, batch_columns_, thread_context(), batch_);
+}
+
+pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_scanned(
+    const column& col, std::string_view text, std::span<const masking::detection> found) {
+  mask_result result = masker_->apply(text, found, text_options(col));
+  if (result.changed) count(result);
+  return fit_to_type(col, text, std::move(result));
 }
 
 bool pg_masking_rewriter::rewrite_data_row(const pg::frame& row, std::string& out) {
@@ -214,16 +258,16 @@ bool pg_masking_rewriter::rewrite_data_row(const pg::frame& row, std::string& ou
     ++masked_counts_["UNREADABLE_ROW"];
     return true;
   }
+  scan_row(*decoded);
   std::vector<std::string> storage;
   storage.reserve(decoded->columns.size());  // spans below point into these strings: no reallocation
   bool changed = false;
-  for (std::size_t i = 0; i < decoded->columns.size(); ++i) {
+  for (std::size_t i = 0, scanned = 0; i < decoded->columns.size(); ++i) {
     auto& cell = decoded->columns[i];
     if (!cell) continue;
-    // Rows wider than their description are scanned as text of an unknown type: NULL on any detection.
-    static const column undescribed{};
-    const column& col = i < columns_.size() ? columns_[i] : undescribed;
-    cell_outcome outcome = mask_cell(col, as_chars(*cell));
+    const column& col = column_at(i);
+    cell_outcome outcome = scanned_[i] ? mask_scanned(col, as_chars(*cell), batch_.of(scanned++))
+                                       : mask_cell(col, as_chars(*cell));
     if (outcome.what == cell_outcome::kind::unchanged) continue;
     changed = true;
     if (outcome.what == cell_outcome::kind::null) {
@@ -273,9 +317,7 @@ pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_cell(const column& c
 
 pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_text_format(const column& col,
                                                                         std::string_view text) {
-  mask_options options;
-  options.iso_date = is_date_like(col.type_oid);
-  return fit_to_type(col, text, mask_value(col, text, options));
+  return fit_to_type(col, text, mask_value(col, text, text_options(col)));
 }
 
 pg_masking_rewriter::cell_outcome pg_masking_rewriter::fit_to_type(const column& col, std::string_view text,

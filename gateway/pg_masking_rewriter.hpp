@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,7 @@ class pg_masking_rewriter final : public row_rewriter {
     std::int16_t format = 0;
     const masking::column_rule* rule = nullptr;  ///< masked whole by this rule
     bool derived = false;                        ///< computed from the rule's column, not the column itself
+    masking::column_words words{};               ///< the name read as a hint, once per result
   };
   /// A cell after masking: unchanged, replaced by `bytes`, or SQL NULL.
   struct cell_outcome {
@@ -78,6 +80,13 @@ class pg_masking_rewriter final : public row_rewriter {
                                                         const column_index* index);
   std::pair<const masking::column_rule*, bool> rule_named(std::string_view output) const;
   cell_outcome mask_cell(const column& col, std::string_view bytes);
+  /// Scans, in one batch, the cells of `row` that are content-scanned as text; scanned_[i] then says whether
+  /// cell i is among them and batch_.of(k) holds the k-th one's detections.
+  void scan_row(const pg::data_row& row);
+  const column& column_at(std::size_t i) const;
+  static masking::mask_options text_options(const column& col);
+  cell_outcome mask_scanned(const column& col, std::string_view text,
+                            std::span<const masking::detection> found);
   cell_outcome mask_text_format(const column& col, std::string_view text);
   cell_outcome mask_binary_integer(const column& col, std::string_view bytes);
   /// `result` (of masking `original`) as a value the column's type still accepts, or NULL.
@@ -104,6 +113,11 @@ class pg_masking_rewriter final : public row_rewriter {
   bool copy_binary_ = false;
   bool copy_header_seen_ = false;
   std::map<std::string, std::uint64_t> masked_counts_;
+  // scan_row's buffers, kept for their capacity.
+  std::vector<std::string_view> batch_cells_;
+  std::vector<const masking::column_words*> batch_columns_;
+  std::vector<bool> scanned_;
+  masking::detector_set::batch_result batch_;
 };
 
 }  // namespace phigate

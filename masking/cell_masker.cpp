@@ -8,8 +8,12 @@ cell_masker::cell_masker(std::shared_ptr<const detector_set> detectors,
 
 mask_result cell_masker::mask(std::string_view text, std::string_view column_hint, scan_context& context,
                               const mask_options& options) const {
+  return apply(text, detectors_->scan(text, column_hint, context), options);
+}
+
+mask_result cell_masker::apply(std::string_view text, std::span<const detection> found,
+                               const mask_options& options) const {
   mask_result result;
-  const std::vector<detection> found = detectors_->scan(text, column_hint, context);
   if (found.empty()) return result;
   result.changed = true;
   std::size_t copied = 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,11 @@ class cell_masker {
   /// Scans `text` (with `column_hint`, the column name, standing in for context) and masks what it finds.
   mask_result mask(std::string_view text, std::string_view column_hint, scan_context& context,
                    const mask_options& options = {}) const;
+
+  /// Masks `text` given its detections (from detector_set::scan or scan_batch with this masker's
+  /// detectors): mask() without the scan.
+  mask_result apply(std::string_view text, std::span<const detection> found,
+                    const mask_options& options = {}) const;
 
   /// Masks all of `text` as one value with `kind` (a column rule): every value of the column is masked
   /// whatever it holds. Counted under `label`.

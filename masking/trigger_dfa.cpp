@@ -244,6 +244,14 @@ bool assign_byte_classes(combined& c) {
 
 // Subset construction over the combined automaton; false when it needs more than `max_states` states.
 // Unanchored: every step may also begin a new match at any expression's first positions.
+struct position_set_hash {
+  std::size_t operator()(const std::vector<std::uint32_t>& v) const noexcept {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the position numbers
+    for (std::uint32_t q : v) h = (h ^ q) * 1099511628211ull;
+    return static_cast<std::size_t>(h);
+  }
+};
+
 bool subset_construction(const combined& c, std::size_t max_states, std::vector<std::uint32_t>& next,
                          std::vector<std::uint64_t>& accepts) {
   const std::size_t classes = c.class_byte.size();
@@ -252,13 +260,10 @@ bool subset_construction(const combined& c, std::size_t max_states, std::vector<
     for (std::size_t k = 0; k < classes; ++k)
       if (c.p.sets[q].test(c.class_byte[k])) classes_of[q].push_back(static_cast<std::uint8_t>(k));
   }
-  auto key = [](const std::vector<std::uint32_t>& v) {
-    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::uint32_t));
-  };
-  std::unordered_map<std::string, std::uint32_t> ids;
-  std::vector<std::vector<std::uint32_t>> states;
-  ids.emplace(std::string(), 0);
-  states.emplace_back();
+  // State s is the position set *states[s]; the sets live in `ids` (node-based, so pointers stay valid).
+  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, position_set_hash> ids;
+  std::vector<const std::vector<std::uint32_t>*> states;
+  states.push_back(&ids.emplace(std::vector<std::uint32_t>(), 0).first->first);
   next.clear();
   accepts.assign(1, 0);
   std::vector<std::vector<std::uint32_t>> by_class(classes);
@@ -266,18 +271,19 @@ bool subset_construction(const combined& c, std::size_t max_states, std::vector<
   for (std::size_t s = 0; s < states.size(); ++s) {
     for (auto& v : by_class) v.clear();
     candidates = c.starts;
-    for (std::uint32_t q : states[s]) append(candidates, c.p.follow[q]);
+    for (std::uint32_t q : *states[s]) append(candidates, c.p.follow[q]);
     sort_unique(candidates);
     for (std::uint32_t q : candidates) {
       for (std::uint8_t k : classes_of[q]) by_class[k].push_back(q);
     }
     for (std::size_t k = 0; k < classes; ++k) {
-      auto [it, fresh] = ids.emplace(key(by_class[k]), static_cast<std::uint32_t>(states.size()));
-      if (fresh) {
+      auto it = ids.find(by_class[k]);
+      if (it == ids.end()) {
         if (states.size() >= max_states) return false;
         std::uint64_t mask = 0;
         for (std::uint32_t q : by_class[k]) mask |= c.accepts[q];
-        states.push_back(by_class[k]);
+        it = ids.emplace(by_class[k], static_cast<std::uint32_t>(states.size())).first;
+        states.push_back(&it->first);
         accepts.push_back(mask);
       }
       next.push_back(it->second);
