@@ -243,6 +243,7 @@ void pg_masking_rewriter::scan_row(const pg::data_row& row) {
 
 pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_scanned(
     const column& col, std::string_view text, std::span<const masking::detection> found) {
+  if (found.empty()) return {};  // the common case: nothing to rewrite
   mask_result result = masker_->apply(text, found, text_options(col));
   if (result.changed) count(result);
   return fit_to_type(col, text, std::move(result));
