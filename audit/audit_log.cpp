@@ -1,6 +1,7 @@
 #include "audit/audit_log.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -97,8 +98,16 @@ void audit_log::append(event e) {
   enqueue(std::make_unique<ready_event>(std::move(e)), false);
 }
 
-void audit_log::append(std::unique_ptr<pending_event> e) {
-  enqueue(std::move(e), false);
+std::uint64_t audit_log::append(std::unique_ptr<pending_event> e) {
+  return enqueue(std::move(e), false);
+}
+
+audit_log::pending* audit_log::queued(std::uint64_t ticket) {
+  // The queue holds consecutive tickets in order (dropped events get none), starting at the front's.
+  if (ticket == 0 || queue_.empty() || ticket < queue_.front().ticket) return nullptr;
+  const auto index = static_cast<std::size_t>(ticket - queue_.front().ticket);
+  if (index >= queue_.size() || queue_[index].ticket != ticket || !queue_[index].source) return nullptr;
+  return &queue_[index];
 }
 
 bool audit_log::append_durable(event e) {
@@ -238,6 +247,7 @@ void audit_log::run_writer() {
   // Sessions never wait for this thread except for durable events, so it yields the CPU to them: on a busy
   // machine the records queue up a little longer and commit in larger groups instead of slowing statements.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), writer_nice_increment);
+  ::pthread_setname_np(::pthread_self(), "phigate-audit");  // for top -H, perf and ps
   std::vector<pending> batch;
   bool retried_after_stop = false;
   for (;;) {

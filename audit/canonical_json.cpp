@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace phigate::audit {
 
 namespace {
+
+// Room for format_time's text ("2026-12-04T18:33:36.123456Z", longer only for years past 9999).
+constexpr std::size_t time_text_bytes = 72;
+// Writes format_time's text into `out` without allocating; returns it.
+std::string_view write_time(std::chrono::system_clock::time_point t, char (&out)[time_text_bytes]);
 
 // Length of the valid UTF-8 sequence starting at text[i], or 0 when it is not one (overlong forms,
 // surrogates and code points above U+10FFFF are invalid, as RFC 3629 says).
@@ -52,6 +58,13 @@ class object_writer {
     name(key);
     append_json_string(out_, value);
   }
+  /// A string value that needs no escaping (hex digests, formatted times, kind names): copied as is.
+  void plain(std::string_view key, std::string_view value) {
+    name(key);
+    out_ += '"';
+    out_.append(value);
+    out_ += '"';
+  }
   void number(std::string_view key, std::uint64_t value) {
     name(key);
     out_ += std::to_string(value);
@@ -69,7 +82,10 @@ class object_writer {
   void counts(std::string_view key, const std::map<std::string, std::uint64_t>& items) {
     if (items.empty()) return;
     object_writer inner = open(key);
-    for (const auto& [label, count] : items) inner.number(label, count);
+    for (const auto& [label, count] : items) {
+      inner.label(label);
+      inner.out_ += std::to_string(count);
+    }
     inner.close();
   }
   object_writer open(std::string_view key) {
@@ -79,17 +95,24 @@ class object_writer {
   void close() { out_ += '}'; }
 
  private:
-  // Keys are this file's own constants or detector labels: plain ASCII needs no escaping.
+  // This file's own constant keys: plain ASCII, written as they are.
   void name(std::string_view key) {
     if (!first_) out_ += ',';
     first_ = false;
+    out_ += '"';
+    out_.append(key);
+    out_ += "\":";
+  }
+  // Detector labels come from configuration: escaped unless they are plain ASCII (the same bytes either way
+  // for those, so records written before this distinction encode alike).
+  void label(std::string_view key) {
     if (key.find_first_of("\"\\") == std::string_view::npos &&
         std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c < 0x7F; })) {
-      out_ += '"';
-      out_.append(key);
-      out_ += "\":";
+      name(key);
       return;
     }
+    if (!first_) out_ += ',';
+    first_ = false;
     append_json_string(out_, key);
     out_ += ':';
   }
@@ -214,9 +237,10 @@ std::string encode_record_body(const event& e, std::uint64_t seq, std::string_vi
   object_writer o(out);
   o.number("v", 1);
   o.number("seq", seq);
+  char time[time_text_bytes];
   o.string("prev", prev_hash_hex, true);
-  o.string("time", format_time(e.time), true);
-  o.string("kind", to_string(e.kind), true);
+  o.plain("time", write_time(e.time, time));
+  o.plain("kind", to_string(e.kind));
   if (e.session != 0) o.number("session", e.session);
   if (e.who) write_actor(o, *e.who);
   o.string("result", e.result);
@@ -234,6 +258,13 @@ std::int64_t to_unix_us(std::chrono::system_clock::time_point t) {
 }
 
 std::string format_time(std::chrono::system_clock::time_point t) {
+  char text[time_text_bytes];
+  return std::string(write_time(t, text));
+}
+
+namespace {
+
+std::string_view write_time(std::chrono::system_clock::time_point t, char (&out)[time_text_bytes]) {
   const std::int64_t us = to_unix_us(t);
   std::int64_t secs = us / 1'000'000;
   std::int64_t frac = us % 1'000'000;
@@ -252,12 +283,15 @@ std::string format_time(std::chrono::system_clock::time_point t) {
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     cached_secs = secs;
   }
-  std::string out(cached);
-  char digits[9] = ".000000Z";
+  const std::size_t length = std::strlen(cached);
+  std::memcpy(out, cached, length);
+  char* digits = out + length;
+  std::memcpy(digits, ".000000Z", 8);
   for (int i = 6; i >= 1; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
-  out.append(digits, 8);
-  return out;
+  return std::string_view(out, length + 8);
 }
+
+}  // namespace
 
 std::optional<std::int64_t> parse_time_us(std::string_view text) {
   std::size_t pos = 0;

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <atomic>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -80,13 +82,35 @@ std::optional<std::string> from_hex(std::string_view hex) {
 }
 
 std::string sha256_hex(std::string_view data) {
+  // The writer hashes every record: fetching the algorithm once and reusing one context per thread skips
+  // OpenSSL's per-call algorithm lookup and context allocation.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const md_ctx_ptr ctx(EVP_MD_CTX_new());
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  if (!sha256 || !ctx || EVP_DigestInit_ex2(ctx.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1)
+    return {};
   return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
 }
 
-hmac_key::hmac_key(std::string id, std::string_view secret) : id_(std::move(id)), prototype_(nullptr) {
+namespace {
+
+// Distinguishes keys for the per-thread contexts below: an address can be reused by a later key.
+std::atomic<std::uint64_t> next_key_serial{1};
+
+// One keyed context per thread for the key it last used, so a thread hashing many statements under one key
+// re-initialises it (keeping the key) instead of copying the keyed prototype each time.
+struct thread_mac {
+  std::uint64_t serial = 0;
+  mac_ctx_ptr ctx;
+};
+
+}  // namespace
+
+hmac_key::hmac_key(std::string id, std::string_view secret)
+    : id_(std::move(id)), serial_(next_key_serial.fetch_add(1)), prototype_(nullptr) {
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   if (!mac) throw std::runtime_error("OpenSSL has no HMAC");
   prototype_ = EVP_MAC_CTX_new(mac);
@@ -106,14 +130,22 @@ hmac_key::~hmac_key() {
 }
 
 std::string hmac_key::digest_hex(std::string_view data) const {
-  // Copying the keyed context skips the key schedule and the algorithm fetch on every statement.
-  mac_ctx_ptr ctx(EVP_MAC_CTX_dup(prototype_));
+  thread_local thread_mac mine;
+  if (mine.serial != serial_ || !mine.ctx) {
+    mine.ctx.reset(EVP_MAC_CTX_dup(prototype_));  // copying the keyed context skips the key schedule
+    mine.serial = mine.ctx ? serial_ : 0;
+  } else if (EVP_MAC_init(mine.ctx.get(), nullptr, 0, nullptr) != 1) {  // restart, same key
+    mine.serial = 0;
+    return {};
+  }
   unsigned char out[EVP_MAX_MD_SIZE];
   std::size_t len = 0;
-  if (!ctx ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), out, &len, sizeof out) != 1)
+  if (!mine.ctx ||
+      EVP_MAC_update(mine.ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(mine.ctx.get(), out, &len, sizeof out) != 1) {
+    mine.serial = 0;
     return {};
+  }
   return to_hex(std::string_view(reinterpret_cast<char*>(out), len));
 }
 

@@ -3,6 +3,7 @@
 // checkpoints. Every OpenSSL handle is owned by an RAII wrapper.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,7 +36,8 @@ class hmac_key {
 
  private:
   std::string id_;
-  EVP_MAC_CTX* prototype_;  ///< keyed once; each digest works on a copy
+  std::uint64_t serial_;    ///< unique per key in this process: names it in per-thread contexts
+  EVP_MAC_CTX* prototype_;  ///< keyed once; each thread works on its own copy
 };
 
 struct pkey_deleter {

@@ -7,8 +7,8 @@ namespace phigate::audit {
 namespace {
 
 constexpr std::array<std::string_view, event_kind_count> kind_names = {
-    "gateway_start",  "gateway_stop", "policy_reload", "connection",
-    "authentication", "decision",     "approval",      "outcome",
+    "gateway_start", "gateway_stop", "policy_reload", "connection", "authentication",
+    "decision",      "approval",     "outcome",       "statement",
 };
 
 }  // namespace

@@ -25,9 +25,12 @@ enum class event_kind {
   decision,        ///< the decide step's verdict for one statement (allow / deny / hold)
   approval,        ///< one step of an approval request (requested, approved, denied, expired, ...)
   outcome,         ///< what a forwarded statement did (rows, masked cells, SQLSTATE, duration)
+  /// An allowed statement's decision and outcome in one record: written instead of the two when the outcome
+  /// arrived before the decision record was taken for writing (so it carries both sections)
+  statement,
 };
 
-inline constexpr int event_kind_count = 8;
+inline constexpr int event_kind_count = 9;
 
 /// "gateway_start", "decision", ...
 std::string_view to_string(event_kind kind) noexcept;

@@ -71,8 +71,13 @@ std::string sqlite_store::open() {
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
   if (mode_ == mode::write) {
     // WAL: readers (verify, export, tail) never block the writer. synchronous=FULL: a committed record
-    // survives power loss, not only a crash; group commit spreads the fsync over many records.
-    if (auto e = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !e.empty()) return e;
+    // survives power loss, not only a crash; group commit spreads the fsync over many records. A new store
+    // gets 16 KiB pages: the writer's cost is mostly the kernel's per-page work on the WAL and the database
+    // file, and larger pages hold the same records in a quarter of the writes (an existing store keeps its
+    // page size).
+    if (auto e = exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+        !e.empty())
+      return e;
     if (auto e = exec(schema_sql); !e.empty()) return e;
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db_.get(),

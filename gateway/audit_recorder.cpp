@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include "audit/sqlite_store.hpp"
 #include "gateway/config.hpp"
@@ -205,7 +206,9 @@ class pending_statement_event : public audit::pending_event {
 };
 
 // A decision record as the session saw it: verdict, rule and reason, the text, the parameters, the kinds
-// and the statement's summary. The writer adds the HMACs and the lists.
+// and the statement's summary. The writer adds the HMACs and the lists. An allowed statement's outcome that
+// arrives while this is still queued is folded in: one `statement` record with both sections, one body,
+// one chain hash and one row instead of two, which halves the writer's work per statement.
 class pending_decision final : public pending_statement_event {
  public:
   pending_decision(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
@@ -217,8 +220,15 @@ class pending_decision final : public pending_statement_event {
         kinds_(kinds),
         info_(std::move(info)) {}
 
+  // Under the log's queue lock, before the writer takes this event.
+  bool absorb(audit::outcome_info& result) {
+    if (outcome_) return false;
+    outcome_ = std::move(result);
+    return true;
+  }
+
   audit::event build() override {
-    audit::event e = start(audit::event_kind::decision);
+    audit::event e = start(outcome_ ? audit::event_kind::statement : audit::event_kind::decision);
     audit::statement_info s = statement();
     if (summary_) {
       s.normalized = summary_->normalized;
@@ -229,6 +239,7 @@ class pending_decision final : public pending_statement_event {
     if (hashing_.keep_literals) s.text = text_->sql;
     e.statement = std::move(s);
     e.decision = std::move(info_);
+    e.outcome = std::move(outcome_);
     return e;
   }
 
@@ -237,6 +248,7 @@ class pending_decision final : public pending_statement_event {
   shared_summary summary_;             ///< null without an analysis
   policy::kind_set kinds_;
   audit::decision_info info_;
+  std::optional<audit::outcome_info> outcome_;  ///< folded in by absorb()
 };
 
 // An outcome record: the counters the session kept; the writer adds the text's HMAC.
@@ -299,18 +311,19 @@ audit::event audit_recorder::make_event(audit::event_kind kind, std::uint64_t se
 
 std::unique_ptr<audit::pending_event> audit_recorder::decision_facts(const session_identity& who,
                                                                      const statement_request& request,
+                                                                     shared_statement_text text,
                                                                      const policy::analysis* analysis,
                                                                      audit::decision_info info) const {
   std::optional<std::string> params;
   if (request.bind) params = encode_params(*request.bind);  // the Bind's bytes do not outlive the call
   return std::make_unique<pending_decision>(hashing{key_.get(), keep_literals_}, current_session(),
-                                            actor_for(who), text_for(request.sql), std::move(params),
+                                            actor_for(who), std::move(text), std::move(params),
                                             analysis ? summary_of(*analysis) : nullptr,
                                             analysis ? analysis->kinds : policy::kind_set{}, std::move(info));
 }
 
 decision audit_recorder::refuse_unavailable(const session_identity& who, const statement_request& request) {
-  log_->append(decision_facts(who, request, nullptr,
+  log_->append(decision_facts(who, request, text_for(request.sql), nullptr,
                               audit::decision_info{"deny",
                                                    std::string(audit_unavailable_rule),
                                                    "the audit log is unavailable",
@@ -362,11 +375,13 @@ decision audit_recorder::record_decision(const session_identity& who, const stat
     if (d.what != decision::verdict::allow) info.reason = verdict->reason;
   }
   if (request.approved) info.reason = "runs under a consumed approval";
-  auto facts = decision_facts(who, request, analysis.get(), std::move(info));
+  auto text = text_for(request.sql);
+  auto facts = decision_facts(who, request, text, analysis.get(), std::move(info));
   if (d.what == decision::verdict::allow) {
-    log_->append(std::move(facts));
+    text->decision_ticket = log_->append(std::move(facts));
     return d;
   }
+  text->decision_ticket = 0;  // no outcome follows a refusal; nor may it join an earlier decision
   // A denial or hold must be on disk before the client hears of it: an auditor asking "was this refused?"
   // gets an answer for every refusal the client saw.
   if (!log_->append_durable(std::move(facts))) return refuse_unavailable(who, request);
@@ -390,6 +405,13 @@ bool audit_recorder::approval_step(const session_identity& requester, std::uint6
 
 void audit_recorder::outcome(std::uint64_t session, std::shared_ptr<const audit::actor> who,
                              shared_statement_text sql, audit::outcome_info result) {
+  // The ticket names the pending_decision this recorder queued for the same text object on this session's
+  // thread; once the writer has taken it, amend() does nothing and the outcome gets its own record.
+  const std::uint64_t ticket = sql ? std::exchange(sql->decision_ticket, 0) : 0;
+  if (ticket != 0 && log_->amend(ticket, [&](audit::pending_event& queued) {
+        return static_cast<pending_decision&>(queued).absorb(result);
+      }))
+    return;
   log_->append(std::make_unique<pending_outcome>(hashing{key_.get(), keep_literals_}, session, std::move(who),
                                                  std::move(sql), std::move(result)));
 }

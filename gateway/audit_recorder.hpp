@@ -41,6 +41,9 @@ struct audit_statement_text {
   explicit audit_statement_text(std::string_view text) : sql(text) {}
   const std::string sql;
   std::string text_hmac;  ///< writer thread only; "" until the statement's first record is built
+  /// Session thread only: the log's ticket of the allow decision about this text, so the outcome can be
+  /// folded into it while it is still queued (0: none).
+  std::uint64_t decision_ticket = 0;
 };
 using shared_statement_text = std::shared_ptr<audit_statement_text>;
 
@@ -90,6 +93,8 @@ class audit_recorder {
                      std::string_view reason, std::string_view digest, std::string_view normalized);
 
   /// What a forwarded statement did; `sql` is its exact text (hashed, never stored unless keep_literals).
+  /// When the statement's allow decision has not been taken for writing yet, the two become one record of
+  /// kind `statement`; otherwise (a long statement) the outcome is a record of its own.
   void outcome(std::uint64_t session, std::shared_ptr<const audit::actor> who, shared_statement_text sql,
                audit::outcome_info result);
 
@@ -112,6 +117,7 @@ class audit_recorder {
   /// The decision record's facts as the session saw them; the writer builds the rest.
   std::unique_ptr<audit::pending_event> decision_facts(const session_identity& who,
                                                        const statement_request& request,
+                                                       shared_statement_text text,
                                                        const policy::analysis* analysis,
                                                        audit::decision_info info) const;
 

@@ -283,5 +283,6 @@ def test_audit_trail_of_a_held_approved_export_names_requester_approver_and_outc
     assert steps[1]["approvers"] == ["alice"] and "quarterly report" in steps[1]["reason"], steps[1]
     held = [r for r in records if r["kind"] == "decision" and r["decision"]["verdict"] == "hold"]
     assert held and held[0]["who"]["person"] == "carol" and held[0]["decision"]["rule"] == "exports-held", held
-    copies = [r["outcome"] for r in records if r["kind"] == "outcome" and r["outcome"].get("command") == "COPY"]
+    copies = [r["outcome"] for r in records
+              if r["kind"] in ("outcome", "statement") and r["outcome"].get("command") == "COPY"]
     assert copies and copies[-1]["rows"] == 2 and copies[-1]["sqlstate"] == "00000", copies

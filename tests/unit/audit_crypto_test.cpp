@@ -2,6 +2,8 @@
 // signatures, and the checkpoint line format.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "audit/checkpoint.hpp"
 #include "audit/crypto.hpp"
 #include "audit_test_support.hpp"
@@ -23,6 +25,35 @@ TEST_CASE("the statement HMAC is keyed: not the plain hash, and different under 
   CHECK(a.digest_hex(ssn) != sha256_hex(ssn));
   CHECK(a.digest_hex(ssn) != b.digest_hex(ssn));
   CHECK(a.digest_hex(ssn) == a.digest_hex(ssn));
+}
+
+TEST_CASE("a thread's reused HMAC context gives each key's own digest, call after call and across keys",
+          "[audit][crypto]") {
+  const std::string rfc = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string text = "what do ya want for nothing?";
+  std::string other_digest;
+  {
+    const hmac_key other("o", "0123456789abcdef0123456789abcdef");
+    other_digest = other.digest_hex(text);
+  }
+  // A key made after another was destroyed may get its address: it must not inherit its context.
+  const hmac_key jefe("k1", "Jefe");
+  const hmac_key other("o", "0123456789abcdef0123456789abcdef");
+  for (int i = 0; i < 3; ++i) {
+    CHECK(jefe.digest_hex(text) == rfc);
+    CHECK(jefe.digest_hex("something else") != rfc);
+    CHECK(other.digest_hex(text) == other_digest);
+  }
+  std::string from_thread;
+  std::thread([&] { from_thread = jefe.digest_hex(text); }).join();
+  CHECK(from_thread == rfc);
+}
+
+TEST_CASE("sha256_hex gives the same digest call after call", "[audit][crypto]") {
+  for (int i = 0; i < 3; ++i) {
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  }
 }
 
 TEST_CASE("sha256_hex and hex round trips", "[audit][crypto]") {

@@ -178,3 +178,71 @@ TEST_CASE("ordinary events gather for the commit delay, but a durable append or 
   CHECK(log.committed_seq() == 3);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
 }
+
+namespace {
+
+// An event whose facts a test can change while it is queued.
+class note_event final : public pending_event {
+ public:
+  explicit note_event(std::string note) : note_(std::move(note)) {}
+  event build() override {
+    auto e = make_event(event_kind::connection, "a");
+    e.detail = note_;
+    return e;
+  }
+  std::string note_;
+};
+
+bool add_note(pending_event& queued, const std::string& more) {
+  static_cast<note_event&>(queued).note_ += more;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a queued event can be amended until the writer takes it, and not after", "[audit][log]") {
+  audit_test::scratch_dir dir;
+  const auto path = dir.file("audit.db");
+  log_options options;
+  options.commit_delay = std::chrono::milliseconds(60'000);  // keeps events queued until flush()
+  audit_log log(audit_test::writer_store(path), options);
+  const auto first = log.append(std::make_unique<note_event>("first"));
+  const auto second = log.append(std::make_unique<note_event>("second"));
+  REQUIRE(first != 0);
+  CHECK(second == first + 1);
+  CHECK(log.amend(first, [](pending_event& e) { return add_note(e, "+amended"); }));
+  CHECK_FALSE(log.amend(second, [](pending_event&) { return false; }));  // the change declined
+  CHECK_FALSE(log.amend(0, [](pending_event& e) { return add_note(e, "+never"); }));
+  CHECK_FALSE(log.amend(second + 1, [](pending_event& e) { return add_note(e, "+never"); }));
+  log.flush();
+  CHECK_FALSE(log.amend(second, [](pending_event& e) { return add_note(e, "+too late"); }));
+  const auto records = read_all(path);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].body.find("\"detail\":\"first+amended\"") != std::string::npos);
+  CHECK(records[1].body.find("\"detail\":\"second\"") != std::string::npos);
+}
+
+TEST_CASE("a new store is created with 16 KiB pages, and an existing store keeps its page size",
+          "[audit][log]") {
+  audit_test::scratch_dir dir;
+  const auto page_size = [](const std::string& path) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, nullptr);
+    sqlite3_step(stmt);
+    const int size = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return size;
+  };
+  const auto fresh = dir.file("fresh.db");
+  { audit_log(audit_test::writer_store(fresh), {}).append(make_event(event_kind::gateway_start, "")); }
+  CHECK(page_size(fresh) == 16384);
+  const auto older = dir.file("older.db");
+  audit_test::tamper(older, "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE t (x)");
+  { audit_log(audit_test::writer_store(older), {}).append(make_event(event_kind::gateway_start, "")); }
+  CHECK(page_size(older) == 4096);
+  sqlite_store reader(older, sqlite_store::mode::read_only);
+  CHECK(verify_log(reader, {}).ok());
+}

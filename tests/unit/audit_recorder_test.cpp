@@ -1,10 +1,12 @@
 // The recorder: a statement's decision and outcome records are built on the writer thread from what the
 // session handed over, and say the same as if built on the spot (normalized text, one HMAC of the exact
-// text for both, kinds, tables, the session's person); refusals are committed before the verdict returns.
+// text for both, kinds, tables, the session's person); refusals are committed before the verdict returns;
+// an outcome that arrives while its allow decision is still queued joins it in one `statement` record.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include "audit/verifier.hpp"
 #include "audit_test_support.hpp"
 #include "gateway/analysis_cache.hpp"
 #include "gateway/audit_recorder.hpp"
@@ -32,8 +34,8 @@ struct fixture {
   std::string path = dir.file("audit.db");
   std::shared_ptr<const audit::hmac_key> key = std::make_shared<const audit::hmac_key>("k1", "secret");
 
-  std::unique_ptr<audit_recorder> recorder(bool keep_literals = false) {
-    auto log = std::make_unique<audit::audit_log>(audit_test::writer_store(path), audit::log_options{});
+  std::unique_ptr<audit_recorder> recorder(bool keep_literals = false, audit::log_options options = {}) {
+    auto log = std::make_unique<audit::audit_log>(audit_test::writer_store(path), std::move(options));
     return std::make_unique<audit_recorder>(std::move(log), key, keep_literals);
   }
 
@@ -73,6 +75,7 @@ TEST_CASE("a statement's decision and outcome records are built from one copy of
     const auto d = recorder->record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
                                              analyze(sql), nullptr, decision::allow());
     CHECK(d.what == decision::verdict::allow);
+    recorder->log().flush();  // the decision is written before the outcome arrives: two records
     audit::outcome_info result;
     result.rows = 1;
     result.command = "SELECT";
@@ -135,4 +138,106 @@ TEST_CASE("a denial is committed before the recorder returns the verdict", "[aud
   CHECK(field(records[0], "decision", "verdict") == "deny");
   CHECK(field(records[0], "decision", "sqlstate") == "42501");
   CHECK(field(records[0], "statement", "text_hmac") == f.key->digest_hex(sql));
+}
+
+namespace {
+
+// Keeps ordinary records queued until the recorder closes (or a flush), so what is folded is certain.
+audit::log_options slow_commit() {
+  audit::log_options options;
+  options.commit_delay = std::chrono::milliseconds(60'000);
+  return options;
+}
+
+audit::outcome_info one_row() {
+  audit::outcome_info result;
+  result.rows = 1;
+  result.command = "SELECT";
+  result.duration_us = 250;
+  result.masked = {{"SSN", 1}};
+  return result;
+}
+
+decision decide(audit_recorder& recorder, const shared_statement_text& text, decision d) {
+  const auto who = alice();
+  audit_recorder::set_current({9, audit_recorder::make_actor(who), text});
+  auto out = recorder.record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
+                                      analyze(sql), nullptr, std::move(d));
+  audit_recorder::set_current_session(0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an outcome that arrives while its decision is queued makes one statement record with both",
+          "[audit][recorder]") {
+  fixture f;
+  {
+    auto recorder = f.recorder(false, slow_commit());
+    auto text = std::make_shared<audit_statement_text>(sql);
+    decide(*recorder, text, decision::allow());
+    recorder->outcome(9, audit_recorder::make_actor(alice()), text, one_row());
+    recorder->close();
+  }
+  const auto records = f.bodies();
+  REQUIRE(records.size() == 1);
+  const auto& r = records[0];
+  CHECK(r.at("kind").as_string() == "statement");
+  CHECK(r.at("session").as_int64() == 9);
+  CHECK(field(r, "who", "person") == "alice");
+  CHECK(field(r, "statement", "normalized") == "SELECT name FROM patients WHERE id = $1");
+  CHECK(field(r, "statement", "text_hmac") == f.key->digest_hex(sql));
+  CHECK(field(r, "decision", "verdict") == "allow");
+  CHECK(r.at("decision").as_object().at("tables").as_array().at(0).as_string() == "patients");
+  CHECK(field(r, "outcome", "rows") == "1");
+  CHECK(field(r, "outcome", "command") == "SELECT");
+  CHECK(field(r, "outcome", "duration_us") == "250");
+  CHECK(r.at("outcome").as_object().at("masked").as_object().at("SSN").as_int64() == 1);
+  audit::sqlite_store reader(f.path, audit::sqlite_store::mode::read_only);
+  CHECK(audit::verify_log(reader, {}).ok());
+}
+
+TEST_CASE("an outcome whose decision was already committed stays a record of its own", "[audit][recorder]") {
+  fixture f;
+  {
+    auto recorder = f.recorder(false, slow_commit());
+    auto text = std::make_shared<audit_statement_text>(sql);
+    decide(*recorder, text, decision::allow());
+    recorder->log().flush();  // a long statement: the decision is on disk before the outcome
+    CHECK(recorder->log().committed_seq() == 1);
+    recorder->outcome(9, audit_recorder::make_actor(alice()), text, one_row());
+    recorder->close();
+  }
+  const auto records = f.bodies();
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].at("kind").as_string() == "decision");
+  CHECK(records[0].if_contains("outcome") == nullptr);
+  CHECK(records[1].at("kind").as_string() == "outcome");
+  CHECK(field(records[1], "outcome", "rows") == "1");
+  CHECK(field(records[1], "statement", "text_hmac") == field(records[0], "statement", "text_hmac"));
+}
+
+TEST_CASE("a statement's outcome never joins an earlier statement's decision or a refusal",
+          "[audit][recorder]") {
+  fixture f;
+  {
+    auto recorder = f.recorder(false, slow_commit());
+    auto first = std::make_shared<audit_statement_text>(sql);
+    auto second = std::make_shared<audit_statement_text>(sql);  // same text, the next Query
+    decide(*recorder, first, decision::allow());
+    decide(*recorder, second, decision::allow());
+    recorder->outcome(9, audit_recorder::make_actor(alice()), second, one_row());
+    recorder->outcome(9, audit_recorder::make_actor(alice()), first, one_row());
+    auto refused = std::make_shared<audit_statement_text>(sql);
+    decide(*recorder, refused, decision::deny("42501", "no"));  // committed at once
+    recorder->outcome(9, audit_recorder::make_actor(alice()), refused, one_row());
+    recorder->close();
+  }
+  const auto records = f.bodies();
+  REQUIRE(records.size() == 4);
+  CHECK(records[0].at("kind").as_string() == "statement");  // first: its own outcome, arrived second
+  CHECK(records[1].at("kind").as_string() == "statement");
+  CHECK(records[2].at("kind").as_string() == "decision");
+  CHECK(field(records[2], "decision", "verdict") == "deny");
+  CHECK(records[3].at("kind").as_string() == "outcome");
 }

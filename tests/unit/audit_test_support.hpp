@@ -76,6 +76,20 @@ inline audit::event make_event(audit::event_kind kind, std::string person, std::
   return e;
 }
 
+/// A `statement` event: an allowed read's decision and its outcome (`rows` rows) in one record.
+inline audit::event make_statement_event(std::string person, std::uint64_t session, std::uint64_t rows) {
+  auto e = make_event(audit::event_kind::statement, std::move(person), session);
+  e.statement = audit::statement_info{"SELECT * FROM patients WHERE id = $1", std::string(64, 'a'), "", "k1",
+                                      std::nullopt};
+  e.decision = audit::decision_info{"allow", "clinical-read", "", {"read"}, {"patients"}, ""};
+  audit::outcome_info outcome;
+  outcome.rows = rows;
+  outcome.command = "SELECT";
+  outcome.masked = {{"SSN", rows}};
+  e.outcome = std::move(outcome);
+  return e;
+}
+
 /// Runs SQL on the store file with a separate connection, as an attacker with file access would.
 inline void tamper(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;

@@ -159,3 +159,33 @@ TEST_CASE("a checkpoint with a bad signature is reported", "[audit][verify]") {
   options = {&other, log.shipped};
   CHECK_FALSE(verify_log(reader, options).ok());
 }
+
+TEST_CASE(
+    "statement records (a decision and its outcome in one) verify, and an edit to either half is caught",
+    "[audit][verify]") {
+  audit_test::scratch_dir dir;
+  const auto path = dir.file("audit.db");
+  {
+    audit_log log(audit_test::writer_store(path), {});
+    for (std::uint64_t i = 1; i <= 4; ++i) log.append(audit_test::make_statement_event("alice", i, 3));
+  }
+  const auto verify = [&] {
+    sqlite_store reader(path, sqlite_store::mode::read_only);
+    return verify_log(reader, {});
+  };
+  REQUIRE(verify().ok());
+  CHECK(verify().records == 4);
+  tamper(path, "UPDATE audit_records SET body = replace(body, '\"rows\":3,', '\"rows\":0,') WHERE seq = 3");
+  auto report = verify();
+  REQUIRE(report.problem);
+  CHECK(report.problem->seq == 3);
+  CHECK(report.problem->what.find("altered") != std::string::npos);
+  tamper(path, "UPDATE audit_records SET body = replace(body, '\"rows\":0,', '\"rows\":3,') WHERE seq = 3");
+  REQUIRE(verify().ok());  // the original bytes again
+  tamper(path,
+         "UPDATE audit_records SET body = replace(body, '\"verdict\":\"allow\"', '\"verdict\":\"deny\"') "
+         "WHERE seq = 2");
+  report = verify();
+  REQUIRE(report.problem);
+  CHECK(report.problem->seq == 2);
+}
