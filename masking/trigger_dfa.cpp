@@ -1,12 +1,10 @@
 #include "masking/trigger_dfa.hpp"
 
 #include <algorithm>
-#include <bitset>
 #include <limits>
-#include <map>
 #include <optional>
-#include <unordered_map>
 
+#include "masking/dfa_build.hpp"
 #include "masking/trigger_regex.hpp"
 
 namespace phigate::masking {
@@ -16,19 +14,7 @@ using trigger_regex::byte_set;
 using trigger_regex::node;
 using trigger_regex::unbounded;
 
-bool nullable(const node& n) {
-  switch (n.type) {
-    case node::kind::bytes:
-      return false;
-    case node::kind::concat:
-      return std::all_of(n.children.begin(), n.children.end(), nullable);
-    case node::kind::alt:
-      return std::any_of(n.children.begin(), n.children.end(), nullable);
-    case node::kind::repeat:
-      return n.min == 0 || nullable(n.children.front());
-  }
-  return true;
-}
+using dfa_build::nullable;
 
 // Positions (byte sets) an exact expansion of `n` needs: x{2,5} is five copies of x, x{2,} three.
 unsigned long long size(const node& n) {
@@ -148,217 +134,11 @@ std::optional<node> relaxed(const node& n, unsigned long long budget) {
   return best;
 }
 
-// Glushkov construction: one state per byte set, `follow` says which may come next.
-struct positions {
-  std::vector<byte_set> sets;
-  std::vector<std::vector<std::uint32_t>> follow;
-};
-
-struct glushkov {
-  bool nullable = true;
-  std::vector<std::uint32_t> first, last;
-};
-
-void append(std::vector<std::uint32_t>& to, const std::vector<std::uint32_t>& from) {
-  to.insert(to.end(), from.begin(), from.end());
-}
-
-void then(glushkov& acc, glushkov next, positions& p) {
-  for (std::uint32_t l : acc.last) append(p.follow[l], next.first);
-  if (acc.nullable) append(acc.first, next.first);
-  if (next.nullable) append(next.last, acc.last);
-  acc.last = std::move(next.last);
-  acc.nullable = acc.nullable && next.nullable;
-}
-
-glushkov build_positions(const node& n, positions& p) {
-  glushkov g;
-  switch (n.type) {
-    case node::kind::bytes:
-      p.sets.push_back(n.set);
-      p.follow.emplace_back();
-      g.nullable = false;
-      g.first = g.last = {static_cast<std::uint32_t>(p.sets.size() - 1)};
-      break;
-    case node::kind::concat:
-      for (const node& c : n.children) then(g, build_positions(c, p), p);
-      break;
-    case node::kind::alt:
-      g.nullable = false;
-      for (const node& c : n.children) {
-        glushkov b = build_positions(c, p);
-        g.nullable = g.nullable || b.nullable;
-        append(g.first, b.first);
-        append(g.last, b.last);
-      }
-      break;
-    case node::kind::repeat: {
-      const node& x = n.children.front();
-      for (unsigned i = 0; i < n.min; ++i) then(g, build_positions(x, p), p);
-      if (n.max == unbounded) {
-        glushkov loop = build_positions(x, p);
-        for (std::uint32_t l : loop.last) append(p.follow[l], loop.first);
-        loop.nullable = true;
-        then(g, std::move(loop), p);
-      }
-      for (unsigned i = n.min; n.max != unbounded && i < n.max; ++i) {
-        glushkov optional = build_positions(x, p);
-        optional.nullable = true;
-        then(g, std::move(optional), p);
-      }
-      break;
-    }
-  }
-  return g;
-}
-
-void sort_unique(std::vector<std::uint32_t>& v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
-// The relaxed expressions as one Glushkov automaton, ready for the subset construction.
-struct combined {
-  positions p;
-  std::vector<std::uint32_t> starts;   // first positions of every expression
-  std::vector<std::uint64_t> accepts;  // position -> expressions it completes
-  std::uint8_t byte_class[256] = {};
-  std::vector<std::uint8_t> class_byte;  // one byte of each class
-};
-
-bool assign_byte_classes(combined& c) {
-  // Bytes that no position tells apart share a class, which keeps the table narrow.
-  std::map<std::vector<bool>, std::uint8_t> seen;
-  for (unsigned b = 0; b < 256; ++b) {
-    std::vector<bool> signature(c.p.sets.size());
-    for (std::size_t i = 0; i < c.p.sets.size(); ++i) signature[i] = c.p.sets[i].test(b);
-    auto [it, fresh] = seen.emplace(std::move(signature), static_cast<std::uint8_t>(seen.size()));
-    if (fresh) {
-      if (seen.size() > 255) return false;
-      c.class_byte.push_back(static_cast<std::uint8_t>(b));
-    }
-    c.byte_class[b] = it->second;
-  }
-  return true;
-}
-
-// Subset construction over the combined automaton; false when it needs more than `max_states` states.
-// Unanchored: every step may also begin a new match at any expression's first positions.
-struct position_set_hash {
-  std::size_t operator()(const std::vector<std::uint32_t>& v) const noexcept {
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the position numbers
-    for (std::uint32_t q : v) h = (h ^ q) * 1099511628211ull;
-    return static_cast<std::size_t>(h);
-  }
-};
-
-bool subset_construction(const combined& c, std::size_t max_states, std::vector<std::uint32_t>& next,
-                         std::vector<std::uint64_t>& accepts) {
-  const std::size_t classes = c.class_byte.size();
-  std::vector<std::vector<std::uint8_t>> classes_of(c.p.sets.size());
-  for (std::size_t q = 0; q < c.p.sets.size(); ++q) {
-    for (std::size_t k = 0; k < classes; ++k)
-      if (c.p.sets[q].test(c.class_byte[k])) classes_of[q].push_back(static_cast<std::uint8_t>(k));
-  }
-  // State s is the position set *states[s]; the sets live in `ids` (node-based, so pointers stay valid).
-  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, position_set_hash> ids;
-  std::vector<const std::vector<std::uint32_t>*> states;
-  states.push_back(&ids.emplace(std::vector<std::uint32_t>(), 0).first->first);
-  next.clear();
-  accepts.assign(1, 0);
-  std::vector<std::vector<std::uint32_t>> by_class(classes);
-  std::vector<std::uint32_t> candidates;
-  for (std::size_t s = 0; s < states.size(); ++s) {
-    for (auto& v : by_class) v.clear();
-    candidates = c.starts;
-    for (std::uint32_t q : *states[s]) append(candidates, c.p.follow[q]);
-    sort_unique(candidates);
-    for (std::uint32_t q : candidates) {
-      for (std::uint8_t k : classes_of[q]) by_class[k].push_back(q);
-    }
-    for (std::size_t k = 0; k < classes; ++k) {
-      auto it = ids.find(by_class[k]);
-      if (it == ids.end()) {
-        if (states.size() >= max_states) return false;
-        std::uint64_t mask = 0;
-        for (std::uint32_t q : by_class[k]) mask |= c.accepts[q];
-        it = ids.emplace(by_class[k], static_cast<std::uint32_t>(states.size())).first;
-        states.push_back(&it->first);
-        accepts.push_back(mask);
-      }
-      next.push_back(it->second);
-    }
-  }
-  return true;
-}
-
-// A subset construction's result, before its states are renumbered.
-struct raw_table {
-  std::uint8_t byte_class[256] = {};
-  std::size_t classes = 0;
-  std::vector<std::uint32_t> next;
-  std::vector<std::uint64_t> accepts;
-};
-
-// The subset construction for the union of `forms` (expression index -> form); nullopt when it needs more
-// than `max_states` states or a form matches the empty string.
-std::optional<raw_table> assemble(const std::vector<std::pair<std::size_t, node>>& forms,
-                                  std::size_t max_states) {
-  combined c;
-  raw_table t;
-  for (const auto& [i, form] : forms) {
-    glushkov g = build_positions(form, c.p);
-    if (g.nullable) return std::nullopt;
-    append(c.starts, g.first);
-    c.accepts.resize(c.p.sets.size(), 0);
-    for (std::uint32_t l : g.last) c.accepts[l] |= std::uint64_t{1} << i;
-  }
-  c.accepts.resize(c.p.sets.size(), 0);
-  if (c.p.sets.empty() || !assign_byte_classes(c)) return std::nullopt;
-  sort_unique(c.starts);
-  for (auto& f : c.p.follow) sort_unique(f);
-  if (!subset_construction(c, max_states, t.next, t.accepts)) return std::nullopt;
-  std::copy(std::begin(c.byte_class), std::end(c.byte_class), t.byte_class);
-  t.classes = c.class_byte.size();
-  return t;
-}
-
-// Renumbers a table so that the rejecting states come first: a walk then tests for an accepting state with
-// one compare.
-trigger_dfa::table finish(const raw_table& raw) {
-  const std::size_t count = raw.accepts.size(), classes = raw.classes;
-  std::vector<std::uint32_t> order(count), slot(count);
-  std::uint32_t at = 0;
-  for (int accepting = 0; accepting < 2; ++accepting) {
-    for (std::size_t s = 0; s < count; ++s) {
-      if ((raw.accepts[s] != 0) == (accepting == 1)) order[at++] = static_cast<std::uint32_t>(s);
-    }
-  }
-  for (std::uint32_t i = 0; i < count; ++i) slot[order[i]] = i;
-  trigger_dfa::table t;
-  t.class_count = static_cast<std::uint32_t>(classes);
-  std::copy(std::begin(raw.byte_class), std::end(raw.byte_class), t.byte_class);
-  t.next.resize(count * classes);
-  std::uint32_t rejecting = 0;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const std::uint32_t old = order[i];
-    if (raw.accepts[old] == 0)
-      ++rejecting;
-    else
-      t.accepts.push_back(raw.accepts[old]);
-    for (std::size_t k = 0; k < classes; ++k)
-      t.next[i * classes + k] = static_cast<std::uint32_t>(slot[raw.next[old * classes + k]] * classes);
-  }
-  t.start = static_cast<std::uint32_t>(slot[0] * classes);
-  t.first_accepting = static_cast<std::uint32_t>(rejecting * classes);
-  return t;
-}
-
 // The last table: `fixed` as they are, plus `loose`, each relaxed until its own automaton is small (the
 // union grows roughly with the product of what its members track); that limit tightens until the union
 // fits; a member whose own automaton stays too large even relaxed is left out. `covered` and `exact` learn
 // which of `loose` made it in and which kept their exact form.
-std::optional<raw_table> relaxed_table(const std::vector<std::pair<std::size_t, node>>& fixed,
+std::optional<dfa_table> relaxed_table(const std::vector<std::pair<std::size_t, node>>& fixed,
                                        const std::vector<std::pair<std::size_t, node>>& loose,
                                        std::size_t max_states, std::vector<bool>& covered,
                                        std::vector<bool>& exact) {
@@ -374,8 +154,8 @@ std::optional<raw_table> relaxed_table(const std::vector<std::pair<std::size_t, 
     for (unsigned long long budget : budgets) {
       std::optional<node> r = relaxed(loose[m].second, budget);
       if (!r) continue;
-      std::optional<raw_table> t = assemble({{0, *r}}, largest_own + 1);
-      std::size_t states = t ? t->accepts.size() : largest_own + 1;
+      std::optional<dfa_table> t = dfa_build::build({{0, *r}}, largest_own + 1);
+      std::size_t states = t ? t->state_count() : largest_own + 1;
       options[m].push_back({std::move(*r), states});
       if (states <= 8) break;
     }
@@ -392,7 +172,7 @@ std::optional<raw_table> relaxed_table(const std::vector<std::pair<std::size_t, 
       if (fits == options[m].begin() && size(loose[m].second) == size(fits->form))
         kept_exact.push_back(loose[m].first);
     }
-    if (std::optional<raw_table> t = assemble(forms, max_states)) {
+    if (std::optional<dfa_table> t = dfa_build::build(forms, max_states)) {
       for (std::size_t i : kept) covered[i] = true;
       for (std::size_t i : kept_exact) exact[i] = true;
       return t;
@@ -405,15 +185,14 @@ std::optional<raw_table> relaxed_table(const std::vector<std::pair<std::size_t, 
 
 std::size_t trigger_dfa::state_count() const {
   std::size_t states = 0;
-  for (const table& t : tables_) states += t.next.size() / t.class_count;
+  for (const table& t : tables_) states += t.state_count();
   return states;
 }
 
 namespace {
 
 // One step of one table: the next state, and the expressions an accepting state completes.
-inline void step(const trigger_dfa::table& t, std::uint32_t& state, unsigned char byte,
-                 std::uint64_t& maybe) {
+inline void step(const dfa_table& t, std::uint32_t& state, unsigned char byte, std::uint64_t& maybe) {
   state = t.next[state + t.byte_class[byte]];
   // States are numbered so that the accepting ones come last: one compare on the common path.
   if (state >= t.first_accepting) maybe |= t.accepts[(state - t.first_accepting) / t.class_count];
@@ -513,17 +292,17 @@ trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::
     if (parsed[i] && !nullable(*parsed[i])) pending.emplace_back(i, *parsed[i]);
   }
   std::vector<group_t> groups;
-  std::vector<std::optional<raw_table>> built;  // each group's table, from the bisection
+  std::vector<std::optional<dfa_table>> built;  // each group's table, from the bisection
   auto prefix = [&](std::size_t n) {
     return group_t(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
   };
   while (!pending.empty() && groups.size() < max_tables) {
     std::size_t fits = 0, too_many = pending.size() + 1;  // prefix(fits) fits, prefix(too_many) does not
-    std::optional<raw_table> best = assemble(pending, max_states);
+    std::optional<dfa_table> best = dfa_build::build(pending, max_states);
     if (best) fits = pending.size();
     while (fits + 1 < too_many) {
       std::size_t middle = (fits + too_many) / 2;
-      if (std::optional<raw_table> t = assemble(prefix(middle), max_states)) {
+      if (std::optional<dfa_table> t = dfa_build::build(prefix(middle), max_states)) {
         best = std::move(t);
         fits = middle;
       } else {
@@ -547,7 +326,7 @@ trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::
       groups.emplace_back();
       built.emplace_back();
     }
-    std::optional<raw_table> t = relaxed_table(groups.back(), rest, max_states, dfa.covered_, dfa.exact_);
+    std::optional<dfa_table> t = relaxed_table(groups.back(), rest, max_states, dfa.covered_, dfa.exact_);
     group_t all = groups.back();
     all.insert(all.end(), rest.begin(), rest.end());
     if (!t && !groups.back().empty() && (t = relaxed_table({}, all, max_states, dfa.covered_, dfa.exact_)))
@@ -556,7 +335,7 @@ trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::
   }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     if (!built[g]) continue;
-    dfa.tables_.push_back(finish(*built[g]));
+    dfa.tables_.push_back(std::move(*built[g]));
     for (const auto& member : groups[g]) dfa.covered_[member.first] = dfa.exact_[member.first] = true;
   }
   return dfa;

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "masking/dfa_build.hpp"
+
 namespace phigate::masking {
 
 /// One stage-1 expression as Hyperscan compiles it (PCRE syntax, optionally caseless).
@@ -64,14 +66,7 @@ class trigger_dfa {
   std::size_t table_count() const { return tables_.size(); }
 
   /// One table: a DFA over some of the expressions.
-  struct table {
-    std::vector<std::uint32_t> next;  // state row offset + byte class -> next state's row offset
-    std::vector<std::uint64_t> accepts;
-    std::uint8_t byte_class[256] = {};
-    std::uint32_t class_count = 0;
-    std::uint32_t start = 0;
-    std::uint32_t first_accepting = 0;
-  };
+  using table = dfa_table;
 
  private:
   template <std::size_t N>
