@@ -14,7 +14,8 @@ byte_set range(unsigned from, unsigned to) {
 // and the expression stays with Hyperscan.
 class parser {
  public:
-  explicit parser(std::string_view text, bool caseless) : text_(text), caseless_(caseless) {}
+  parser(std::string_view text, bool caseless, bool exact)
+      : text_(text), caseless_(caseless), exact_(exact) {}
 
   std::optional<node> parse() {
     std::optional<node> n = alternation();
@@ -101,6 +102,7 @@ class parser {
       case '[':
         return bytes(char_class());
       case '.':
+        if (exact_) return std::nullopt;
         return bytes(range(0, 255));  // a superset of "any byte but \n"
       case '\\':
         return bytes(escape());
@@ -209,11 +211,12 @@ class parser {
           ++at_;
           return ~word;
         case 's':
+        case 'S': {
+          if (exact_) return std::nullopt;  // which bytes Hyperscan counts as space is not pinned down here
+          const bool negated = peek() == 'S';
           ++at_;
-          return space;
-        case 'S':
-          ++at_;
-          return ~space;
+          return negated ? ~space : space;
+        }
         default:
           break;
       }
@@ -284,12 +287,17 @@ class parser {
   std::string_view text_;
   std::size_t at_ = 0;
   bool caseless_;
+  bool exact_;  // fail where the reading would only be a superset of Hyperscan's
 };
 
 }  // namespace
 
 std::optional<node> parse(std::string_view expression, bool caseless) {
-  return parser(expression, caseless).parse();
+  return parser(expression, caseless, false).parse();
+}
+
+std::optional<node> parse_exact(std::string_view expression, bool caseless) {
+  return parser(expression, caseless, true).parse();
 }
 
 }  // namespace phigate::masking::trigger_regex

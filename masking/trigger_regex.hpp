@@ -1,4 +1,4 @@
-// The expression syntax the stage-1 DFA reads (trigger_dfa.cpp): a parse tree of byte sets.
+// The expression syntax the DFAs read (trigger_dfa.cpp, span_dfa.cpp): a parse tree of byte sets.
 #pragma once
 
 #include <bitset>
@@ -25,5 +25,8 @@ struct node {
 /// Hyperscan's meaning of each construct or a superset of it (".", "\s"). Anything else (anchors, \b, back
 /// references, look-around, inline options other than "(?i:") gives nullopt.
 std::optional<node> parse(std::string_view expression, bool caseless);
+
+/// parse(), but only where the reading is exactly Hyperscan's: "." and \s / \S give nullopt too.
+std::optional<node> parse_exact(std::string_view expression, bool caseless);
 
 }  // namespace phigate::masking::trigger_regex
