@@ -17,6 +17,11 @@ std::atomic<std::uint64_t> next_generation{1};
 // compiled set, of which a scan touches little). Smaller tables mean more of them, and every cell walks all.
 constexpr std::size_t screen_max_states = 32768;
 
+// A span_dfa per expression when each of its tables fits in this many states; it is used on cells up to
+// span_dfa_max_text bytes (the walk back from each match end makes longer texts Hyperscan's job).
+constexpr std::size_t span_dfa_max_states = 4096;
+constexpr std::size_t span_dfa_max_text = 512;
+
 std::string lower_copy(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -167,6 +172,7 @@ std::string detector_set::compile_span_databases() {
       return describe(i) + " (with start offsets): " + (error ? error->message : "hyperscan compile failed");
     }
     span_databases_.emplace_back(one);
+    span_finders_.push_back(span_dfa::build(specs_[i].expression, specs_[i].caseless, span_dfa_max_states));
   }
   return {};
 }
@@ -264,6 +270,12 @@ bool detector_set::run_hyperscan(std::string_view text, const column_words& colu
     for (std::uint32_t id : trigger_specs_[trigger]) {
       if (!worth_locating(specs_[id], text, column, context)) continue;
       context.current_id_ = id;
+      if (span_finders_[id] && text.size() <= span_dfa_max_text) {
+        span_finders_[id]->find(
+            text, [&](std::size_t from, std::size_t to) { return on_match(id, from, to, 0, &context) == 0; });
+        if (context.overflow_) return false;
+        continue;
+      }
       rc = hs_scan(span_databases_[id].get(), text.data(), length, 0, context.scratch_.get(), on_match,
                    &context);
       if ((rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) || context.overflow_) return false;

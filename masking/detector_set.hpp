@@ -6,9 +6,11 @@
 //     trigger), plus a Hyperscan database (HS_FLAG_SINGLEMATCH) for any expression the DFA cannot read. A
 //     clean cell pays for this and nothing else; in a batch, four cells walk the tables side by side.
 //  2. Only for the expressions stage 1 reported, and only when the cheap screen passes (a context word in the
-//     cell or a column hint for context-bound expressions), that expression's own database compiled with
-//     HS_FLAG_SOM_LEFTMOST gives the spans; then edges, validators (Luhn, NPI, DEA, MBI, IBAN, ABA, SSN
-//     rules, calendar), context words near the span and column hints decide what is reported.
+//     cell or a column hint for context-bound expressions), the spans: from the expression's span_dfa on
+//     cells up to span_dfa_max_text bytes, else (and for expressions a DFA cannot hold exactly) from its own
+//     Hyperscan database compiled with HS_FLAG_SOM_LEFTMOST (the same spans, see span_dfa.hpp); then edges,
+//     validators (Luhn, NPI, DEA, MBI, IBAN, ABA, SSN rules, calendar), context words near the span and
+//     column hints decide what is reported.
 // Overlapping detections are merged so every byte any detector claimed stays covered.
 #pragma once
 
@@ -26,6 +28,7 @@
 #include "masking/hyperscan_handles.hpp"
 #include "masking/match_checks.hpp"
 #include "masking/pattern_spec.hpp"
+#include "masking/span_dfa.hpp"
 #include "masking/text_normalizer.hpp"
 #include "masking/trigger_dfa.hpp"
 
@@ -169,6 +172,7 @@ class detector_set {
   trigger_dfa screen_;                           // stage 1 for the expressions it covers
   hs_database_ptr residual_;                     // stage 1 for the others (null when the DFA covers all)
   std::vector<hs_database_ptr> span_databases_;  // stage 2: one per expression, leftmost start offsets
+  std::vector<std::optional<span_dfa>> span_finders_;      // the same from DFAs, for short cells (null: none)
   std::vector<std::vector<std::uint32_t>> trigger_specs_;  // stage-1 expression id -> specs it stands for
   std::uint64_t generation_ = 0;
   std::size_t context_window_bytes_ = 40;
