@@ -274,29 +274,24 @@ void trigger_dfa::scan_many(std::span<const std::string_view> cells, std::uint64
   for (; i < cells.size(); ++i) out[i] = scan(cells[i]);
 }
 
-trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::size_t max_states) {
-  trigger_dfa dfa;
-  dfa.covered_.assign(sources.size(), false);
-  dfa.exact_.assign(sources.size(), false);
-  std::vector<std::optional<node>> parsed;
-  for (const trigger_source& s : sources) {
-    parsed.push_back(parsed.size() < max_expressions ? trigger_regex::parse(s.expression, s.caseless)
-                                                     : std::nullopt);
-  }
-  // Exact tables: each takes the longest run of the remaining expressions that fits (found by bisection,
-  // which keeps the number of subset constructions low). What fits in none once max_tables exist is relaxed
-  // into the last table.
-  using group_t = std::vector<std::pair<std::size_t, node>>;
-  group_t pending, rest;
-  for (std::size_t i = 0; i < parsed.size(); ++i) {
-    if (parsed[i] && !nullable(*parsed[i])) pending.emplace_back(i, *parsed[i]);
-  }
-  std::vector<group_t> groups;
-  std::vector<std::optional<dfa_table>> built;  // each group's table, from the bisection
+namespace {
+
+using group = std::vector<std::pair<std::size_t, node>>;
+
+// Exact tables: each takes the longest run of `pending` that fits (found by bisection, which keeps the
+// number of subset constructions low), up to max_tables of them. What fits in none ends in `rest`.
+struct exact_packing {
+  std::vector<group> groups;
+  std::vector<std::optional<dfa_table>> tables;  // each group's table
+  group rest;
+};
+
+exact_packing pack_exactly(group pending, std::size_t max_states) {
+  exact_packing out;
   auto prefix = [&](std::size_t n) {
-    return group_t(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
+    return group(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
   };
-  while (!pending.empty() && groups.size() < max_tables) {
+  while (!pending.empty() && out.groups.size() < trigger_dfa::max_tables) {
     std::size_t fits = 0, too_many = pending.size() + 1;  // prefix(fits) fits, prefix(too_many) does not
     std::optional<dfa_table> best = dfa_build::build(pending, max_states);
     if (best) fits = pending.size();
@@ -310,15 +305,31 @@ trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::
       }
     }
     if (fits == 0) {
-      rest.push_back(std::move(pending.front()));  // too large alone: relaxed
+      out.rest.push_back(std::move(pending.front()));  // too large alone: relaxed
       pending.erase(pending.begin());
       continue;
     }
-    groups.push_back(prefix(fits));
-    built.push_back(std::move(best));
+    out.groups.push_back(prefix(fits));
+    out.tables.push_back(std::move(best));
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(fits));
   }
-  for (auto& member : pending) rest.push_back(std::move(member));
+  for (auto& member : pending) out.rest.push_back(std::move(member));
+  return out;
+}
+
+}  // namespace
+
+trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::size_t max_states) {
+  trigger_dfa dfa;
+  dfa.covered_.assign(sources.size(), false);
+  dfa.exact_.assign(sources.size(), false);
+  group readable;
+  for (std::size_t i = 0; i < sources.size() && i < max_expressions; ++i) {
+    std::optional<node> parsed = trigger_regex::parse(sources[i].expression, sources[i].caseless);
+    if (parsed && !nullable(*parsed)) readable.emplace_back(i, std::move(*parsed));
+  }
+  exact_packing packed = pack_exactly(std::move(readable), max_states);
+  auto& [groups, built, rest] = packed;
   // The last table takes the rest, relaxed; if the rest does not fit beside that table's exact members,
   // they are relaxed with it. What still does not fit stays uncovered (Hyperscan screens it).
   if (!rest.empty()) {
@@ -327,7 +338,7 @@ trigger_dfa trigger_dfa::build(const std::vector<trigger_source>& sources, std::
       built.emplace_back();
     }
     std::optional<dfa_table> t = relaxed_table(groups.back(), rest, max_states, dfa.covered_, dfa.exact_);
-    group_t all = groups.back();
+    group all = groups.back();
     all.insert(all.end(), rest.begin(), rest.end());
     if (!t && !groups.back().empty() && (t = relaxed_table({}, all, max_states, dfa.covered_, dfa.exact_)))
       groups.back().clear();  // its members are now among the relaxed ones
