@@ -38,6 +38,12 @@ bool is_text_like(std::uint32_t type) {
   }
 }
 
+// The value's bytes are its text: text format, or a text-like type, whose binary form is the same bytes
+// (except jsonb's, which starts with a version byte).
+bool holds_text(std::int16_t format, std::uint32_t type) {
+  return format == 0 || (type != oid::jsonb && is_text_like(type));
+}
+
 // Bytes of a binary integer column, or 0 for other types.
 std::size_t binary_integer_width(std::uint32_t type) {
   switch (type) {
@@ -231,9 +237,8 @@ void pg_masking_rewriter::scan_row(const pg::data_row& row) {
   scanned_.assign(row.columns.size(), false);
   for (std::size_t i = 0; i < row.columns.size(); ++i) {
     const column& col = column_at(i);
-    // The cells mask_cell would content-scan as text: no rule, and text format or a text-like type.
-    const bool as_text = col.format == 0 || (col.type_oid != oid::jsonb && is_text_like(col.type_oid));
-    if (!row.columns[i] || col.rule || !as_text) continue;
+    // The cells mask_cell would content-scan as text: no rule, and the value's bytes are its text.
+    if (!row.columns[i] || col.rule || !holds_text(col.format, col.type_oid)) continue;
     scanned_[i] = true;
     batch_cells_.push_back(as_chars(*row.columns[i]));
     batch_columns_.push_back(&col.words);
@@ -292,7 +297,7 @@ mask_result pg_masking_rewriter::mask_value(const column& col, std::string_view 
 }
 
 pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_cell(const column& col, std::string_view bytes) {
-  if (col.format == 0) return mask_text_format(col, bytes);
+  if (holds_text(col.format, col.type_oid)) return mask_text_format(col, bytes);
   if (col.type_oid == oid::jsonb) {
     // Binary jsonb is a version byte followed by the JSON text.
     if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != jsonb_binary_version)
@@ -302,7 +307,6 @@ pg_masking_rewriter::cell_outcome pg_masking_rewriter::mask_cell(const column& c
       inner.bytes.insert(0, 1, static_cast<char>(jsonb_binary_version));
     return inner;
   }
-  if (is_text_like(col.type_oid)) return mask_text_format(col, bytes);  // same bytes in both formats
   if (binary_integer_width(col.type_oid) != 0) return mask_binary_integer(col, bytes);
   // A masked column of another type in binary: NULL, which every type accepts.
   if (col.rule) {

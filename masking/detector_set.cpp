@@ -172,9 +172,6 @@ std::string detector_set::compile_span_databases() {
       return describe(i) + " (with start offsets): " + (error ? error->message : "hyperscan compile failed");
     }
     span_databases_.emplace_back(one);
-    token_starts& initials = context_initials_.emplace_back();
-    for (const std::string& w : specs_[i].context_words)
-      if (!w.empty()) initials.set(static_cast<unsigned char>(w[0]));
     span_finders_.push_back(span_dfa::build(specs_[i].expression, specs_[i].caseless, span_dfa_max_states));
   }
   return {};
@@ -210,9 +207,6 @@ bool detector_set::worth_locating(const pattern_spec& spec, std::string_view tex
       context.cell_starts_ = first_letters(text);
       context.cell_starts_ready_ = true;
     }
-    // Most cells begin no token with the first letter of any of the words: no word search then.
-    const token_starts& initials = context_initials_[static_cast<std::size_t>(&spec - specs_.data())];
-    if ((context.cell_starts_ & initials).none()) return false;
     return context_word_in(text, words, context.cell_starts_);
   };
   // Context-bound expressions (bare nine-digit numbers and the like) match most digit runs; without a

@@ -172,9 +172,8 @@ class detector_set {
   trigger_dfa screen_;                           // stage 1 for the expressions it covers
   hs_database_ptr residual_;                     // stage 1 for the others (null when the DFA covers all)
   std::vector<hs_database_ptr> span_databases_;  // stage 2: one per expression, leftmost start offsets
-  std::vector<std::optional<span_dfa>> span_finders_;
-  std::vector<token_starts> context_initials_;  // per spec: the first letters of its context words      //
-                                                // the same from DFAs, for short cells (null: none)
+  std::vector<std::optional<span_dfa>>
+      span_finders_;  // the same from DFAs, for short cells (none: Hyperscan)
   std::vector<std::vector<std::uint32_t>> trigger_specs_;  // stage-1 expression id -> specs it stands for
   std::uint64_t generation_ = 0;
   std::size_t context_window_bytes_ = 40;

@@ -193,9 +193,8 @@ namespace {
 
 // One step of one table: the next state, and the expressions an accepting state completes.
 inline void step(const dfa_table& t, std::uint32_t& state, unsigned char byte, std::uint64_t& maybe) {
-  state = t.next[state + t.byte_class[byte]];
-  // States are numbered so that the accepting ones come last: one compare on the common path.
-  if (state >= t.first_accepting) maybe |= t.accepts[(state - t.first_accepting) / t.class_count];
+  state = t.step(state, byte);
+  if (t.accepting(state)) maybe |= t.accepts[(state - t.first_accepting) / t.class_count];
 }
 
 }  // namespace
