@@ -166,7 +166,7 @@ void audit_log::fail_batch(const std::vector<pending>& batch, const std::string&
   committed_.notify_all();
 }
 
-bool audit_log::write_batch(std::vector<pending>& batch) {
+bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
   if (!healthy()) {
     // The connection may be stuck on a file that is gone or a journal it cannot roll back: start afresh. A
     // deleted file is recreated and the chain continues from the last committed record, so `verify` on the
@@ -199,9 +199,18 @@ bool audit_log::write_batch(std::vector<pending>& batch) {
     prev = r.hash;
     records.push_back(std::move(r));
   }
-  if (auto problem = store_->append(records); !problem.empty()) {
+  const auto now = std::chrono::steady_clock::now();
+  sync = sync || options_.sync_interval.count() <= 0 ||
+         (unsynced_ && now - unsynced_since_ >= options_.sync_interval);
+  if (auto problem = store_->append(records, sync); !problem.empty()) {
     fail_batch(batch, problem);
     return false;
+  }
+  if (sync) {
+    unsynced_ = false;
+  } else if (!unsynced_) {
+    unsynced_ = true;
+    unsynced_since_ = now;
   }
   head_ = {seq, prev};
   committed_seq_.store(seq);
@@ -212,6 +221,24 @@ bool audit_log::write_batch(std::vector<pending>& batch) {
   }
   if (!healthy()) set_health(true, {});
   return true;
+}
+
+void audit_log::sync_if_due(bool force) {
+  if (!unsynced_ || !healthy()) return;
+  if (!force && std::chrono::steady_clock::now() - unsynced_since_ < options_.sync_interval) return;
+  if (auto problem = store_->sync(); !problem.empty()) {
+    set_health(false, problem);  // the next batch reopens the store
+    return;
+  }
+  unsynced_ = false;
+}
+
+std::chrono::steady_clock::time_point audit_log::idle_deadline() const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  if (options_.signer && head_.seq != checkpointed_seq_)
+    deadline = std::min(deadline, last_checkpoint_ + options_.checkpoint_interval);
+  if (unsynced_) deadline = std::min(deadline, unsynced_since_ + options_.sync_interval);
+  return deadline;
 }
 
 void audit_log::maybe_checkpoint(bool force) {
@@ -229,6 +256,7 @@ void audit_log::maybe_checkpoint(bool force) {
     notify(log_notice::warning, "audit checkpoint not stored: " + problem);
     return;
   }
+  unsynced_ = false;  // the checkpoint's commit synced every record before it
   checkpointed_seq_ = c.tree_size;
   if (options_.checkpoint_file.empty()) return;
   if (auto problem = append_line(options_.checkpoint_file, c.to_json_line()); !problem.empty())
@@ -249,16 +277,14 @@ void audit_log::run_writer() {
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), writer_nice_increment);
   ::pthread_setname_np(::pthread_self(), "phigate-audit");  // for top -H, perf and ps
   std::vector<pending> batch;
+  bool sync_batch = false;  // someone waits for the batch's commit: it must reach stable storage
   bool retried_after_stop = false;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       if (batch.empty()) {
-        const bool checkpoint_owed = options_.signer && head_.seq != checkpointed_seq_;
-        const auto deadline = checkpoint_owed ? last_checkpoint_ + options_.checkpoint_interval
-                                              : std::chrono::steady_clock::now() + std::chrono::hours(1);
         writer_idle_ = true;
-        wake_writer_.wait_until(lock, deadline, [&] { return !queue_.empty() || stopping_; });
+        wake_writer_.wait_until(lock, idle_deadline(), [&] { return !queue_.empty() || stopping_; });
         writer_idle_ = false;
         if (queue_.empty() && stopping_) break;
         gather(lock);
@@ -267,6 +293,7 @@ void audit_log::run_writer() {
       const std::size_t room =
           options_.max_batch_records > batch.size() ? options_.max_batch_records - batch.size() : 0;
       const std::size_t take = std::min(room, queue_.size());
+      sync_batch = sync_batch || urgent_;
       if (take == queue_.size()) urgent_ = false;  // whoever waits is in this batch
       if (batch.empty() && take == queue_.size()) {
         batch.swap(queue_);
@@ -276,8 +303,9 @@ void audit_log::run_writer() {
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
       }
     }
-    if (!batch.empty() && write_batch(batch)) {
+    if (!batch.empty() && write_batch(batch, sync_batch)) {
       batch.clear();
+      sync_batch = false;
     } else if (!batch.empty()) {
       std::unique_lock lock(mutex_);
       if (stopping_) {
@@ -295,8 +323,10 @@ void audit_log::run_writer() {
       continue;
     }
     maybe_checkpoint(false);
+    sync_if_due(false);
   }
   maybe_checkpoint(true);
+  sync_if_due(true);
   std::lock_guard lock(mutex_);
   closed_ = true;
   committed_.notify_all();

@@ -1,6 +1,7 @@
 // The append-only, hash-chained audit log. Any thread appends; one writer thread numbers the events, chains
 // them (each record's body carries the previous record's hash) and commits whatever has queued up in one
-// store transaction (group commit), so the hot path never waits on fsync for ordinary events. A caller may
+// store transaction (group commit), so the hot path never waits on fsync for ordinary events; those
+// commits are synced to stable storage within sync_interval. A caller may
 // hand over a pending_event instead of a finished event: the writer thread then does the costly part of
 // building it (keyed hashes, lists), and the caller only pays for copying what it saw. Until the writer takes
 // a queued event for its next transaction, its appender may still amend it (the gateway folds a statement's
@@ -43,7 +44,12 @@ struct log_options {
   /// How long ordinary events gather before the writer commits them: one transaction per few hundred
   /// records instead of a few, so far fewer pages are written and far fewer wake-ups happen per record.
   /// Durable appends and flush() never wait for it.
-  std::chrono::milliseconds commit_delay{5};
+  std::chrono::milliseconds commit_delay{20};
+  /// Ordinary events are committed without waiting for the disk (a crash of the gateway never loses a
+  /// committed record); at most this long after their commit they are synced to stable storage, so a power
+  /// loss or OS crash can take at most this much of them. Durable appends, flush() and checkpoints always
+  /// sync (and with them everything before).
+  std::chrono::milliseconds sync_interval{200};
 };
 
 /// The facts of one event as captured where it happened; the writer thread turns them into the event.
@@ -116,7 +122,11 @@ class audit_log {
   /// Writer: lets ordinary events gather for commit_delay unless someone waits for a commit.
   void gather(std::unique_lock<std::mutex>& lock);
   void run_writer();
-  bool write_batch(std::vector<pending>& batch);
+  bool write_batch(std::vector<pending>& batch, bool sync);
+  /// Writer: when to wake with nothing queued (a checkpoint or a sync falls due).
+  std::chrono::steady_clock::time_point idle_deadline() const;
+  /// Writer: syncs what was committed unsynced once sync_interval has passed (or when `force`).
+  void sync_if_due(bool force);
   void maybe_checkpoint(bool force);
   void set_health(bool healthy, const std::string& reason);
   void fail_batch(const std::vector<pending>& batch, const std::string& reason);
@@ -148,6 +158,8 @@ class audit_log {
   chain_head head_;
   std::uint64_t checkpointed_seq_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_;
+  bool unsynced_ = false;                                 ///< a commit is not on stable storage yet
+  std::chrono::steady_clock::time_point unsynced_since_;  ///< the first such commit
   std::thread writer_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace phigate::audit {
@@ -21,8 +22,6 @@ CREATE TABLE IF NOT EXISTS audit_records (
   body TEXT NOT NULL,
   hash TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time_us);
-CREATE INDEX IF NOT EXISTS audit_records_person ON audit_records (person, seq);
 CREATE TABLE IF NOT EXISTS audit_checkpoints (
   tree_size INTEGER PRIMARY KEY,
   head_hash TEXT NOT NULL,
@@ -60,7 +59,9 @@ std::string sqlite_store::exec(const char* sql) {
 }
 
 std::string sqlite_store::open() {
+  index_.reset();
   insert_.reset();
+  synced_ = true;
   db_.reset();
   const int flags = mode_ == mode::write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
                                          : SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
@@ -70,15 +71,15 @@ std::string sqlite_store::open() {
   if (rc != SQLITE_OK) return failure("cannot open audit store");
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
   if (mode_ == mode::write) {
-    // WAL: readers (verify, export, tail) never block the writer. synchronous=FULL: a committed record
-    // survives power loss, not only a crash; group commit spreads the fsync over many records. A new store
-    // gets 16 KiB pages: the writer's cost is mostly the kernel's per-page work on the WAL and the database
-    // file, and larger pages hold the same records in a quarter of the writes (an existing store keeps its
-    // page size).
+    // WAL: readers (verify, export, tail) never block the writer. synchronous=FULL until append() is told
+    // a transaction need not be synced (see set_sync). A new store gets 16 KiB pages: the writer's cost is
+    // mostly the kernel's per-page work on the WAL and the database file, and larger pages hold the same
+    // records in a quarter of the writes (an existing store keeps its page size).
     if (auto e = exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
         !e.empty())
       return e;
     if (auto e = exec(schema_sql); !e.empty()) return e;
+    if (auto e = sqlite_record_index::create(db_.get()); !e.empty()) return e;
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db_.get(),
                            "INSERT INTO audit_records (seq, time_us, kind, person, body, hash) "
@@ -126,8 +127,18 @@ std::string sqlite_store::head(chain_head& out) {
   return {};
 }
 
-std::string sqlite_store::append(const std::vector<stored_record>& records) {
+std::string sqlite_store::set_sync(bool sync) {
+  if (sync == synced_) return {};
+  // In WAL mode, NORMAL skips the fsync at commit (the WAL is synced at checkpoints); FULL syncs the WAL at
+  // commit, which makes every earlier unsynced transaction durable as well.
+  if (auto e = exec(sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !e.empty()) return e;
+  synced_ = sync;
+  return {};
+}
+
+std::string sqlite_store::append(const std::vector<stored_record>& records, bool sync) {
   if (!insert_) return "audit store " + path_ + " is read-only";
+  if (auto e = set_sync(sync); !e.empty()) return e;
   if (auto e = exec("BEGIN IMMEDIATE"); !e.empty()) return e;
   for (const auto& r : records) {
     sqlite3_stmt* s = insert_.get();
@@ -146,6 +157,10 @@ std::string sqlite_store::append(const std::vector<stored_record>& records) {
     }
   }
   sqlite3_reset(insert_.get());
+  if (auto problem = index_.add(db_.get(), records); !problem.empty()) {
+    exec("ROLLBACK");
+    return problem;
+  }
   if (sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     std::string problem = failure("cannot commit to audit store");
     exec("ROLLBACK");
@@ -154,7 +169,21 @@ std::string sqlite_store::append(const std::vector<stored_record>& records) {
   return {};
 }
 
+std::string sqlite_store::sync() {
+  if (!insert_) return {};
+  // The WAL holds every committed transaction not yet copied into the database file (a checkpoint syncs
+  // what it copies): syncing it makes all of them durable.
+  sqlite3_file* wal = nullptr;
+  if (sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK)
+    return failure("cannot sync audit store");
+  if (wal && wal->pMethods && wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+    return "cannot sync audit store " + path_ + ": the write-ahead log could not be synced";
+  return {};
+}
+
 std::string sqlite_store::add_checkpoint(const checkpoint& c) {
+  // A checkpoint vouches for every record up to it: those must reach the disk with it.
+  if (auto e = set_sync(true); !e.empty()) return e;
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db_.get(),
                          "INSERT OR REPLACE INTO audit_checkpoints (tree_size, head_hash, time, key_id, "
@@ -172,32 +201,52 @@ std::string sqlite_store::add_checkpoint(const checkpoint& c) {
 }
 
 std::string sqlite_store::read(const record_filter& filter, std::vector<stored_record>& out) {
-  std::string sql = "SELECT seq, time_us, kind, person, body, hash FROM audit_records WHERE seq > ?1";
+  constexpr auto max_seq = static_cast<std::uint64_t>(std::numeric_limits<sqlite3_int64>::max());
+  std::vector<seq_range> ranges;
+  if ((filter.since_us || filter.until_us || filter.person) && sqlite_record_index::present(db_.get())) {
+    if (auto problem = sqlite_record_index::ranges(db_.get(), filter, ranges); !problem.empty())
+      return problem;
+  } else {
+    ranges.push_back({filter.after_seq + 1, max_seq});  // a store without the index: one scan
+  }
+  std::string sql =
+      "SELECT seq, time_us, kind, person, body, hash FROM audit_records WHERE seq BETWEEN ?1 AND ?5";
   if (filter.since_us) sql += " AND time_us >= ?2";
   if (filter.until_us) sql += " AND time_us < ?3";
   if (filter.person) sql += " AND person = ?4";
-  sql += " ORDER BY seq";
-  if (filter.limit > 0) sql += " LIMIT " + std::to_string(filter.limit);
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
-    return failure("cannot read");
-  sqlite_stmt_ptr stmt(raw);
-  sqlite3_bind_int64(raw, 1, static_cast<sqlite3_int64>(filter.after_seq));
+  sql += " ORDER BY seq LIMIT ?6";
+  auto stmt = prepare(db_.get(), sql);
+  if (!stmt) return failure("cannot read");
+  sqlite3_stmt* raw = stmt.get();
   if (filter.since_us) sqlite3_bind_int64(raw, 2, *filter.since_us);
   if (filter.until_us) sqlite3_bind_int64(raw, 3, *filter.until_us);
   if (filter.person) bind_text(raw, 4, *filter.person);
-  int rc;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    stored_record r;
-    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(raw, 0));
-    r.time_us = sqlite3_column_int64(raw, 1);
-    r.kind = column_text(raw, 2);
-    r.person = column_text(raw, 3);
-    r.body = column_text(raw, 4);
-    r.hash = column_text(raw, 5);
-    out.push_back(std::move(r));
+  std::size_t found = 0;
+  for (const auto& range : ranges) {
+    if (filter.limit > 0 && found >= filter.limit) break;
+    sqlite3_reset(raw);
+    sqlite3_bind_int64(raw, 1, static_cast<sqlite3_int64>(std::max(range.first, filter.after_seq + 1)));
+    sqlite3_bind_int64(raw, 5, static_cast<sqlite3_int64>(std::min(range.last, max_seq)));
+    sqlite3_bind_int64(raw, 6, filter.limit > 0 ? static_cast<sqlite3_int64>(filter.limit - found) : -1);
+    int rc;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      stored_record r;
+      r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(raw, 0));
+      r.time_us = sqlite3_column_int64(raw, 1);
+      r.kind = column_text(raw, 2);
+      r.person = column_text(raw, 3);
+      r.body = column_text(raw, 4);
+      r.hash = column_text(raw, 5);
+      out.push_back(std::move(r));
+      ++found;
+    }
+    if (rc != SQLITE_DONE) return failure("cannot read");
   }
-  return rc == SQLITE_DONE ? std::string() : failure("cannot read");
+  return {};
+}
+
+std::string sqlite_store::check_index(std::uint64_t& seq) {
+  return sqlite_record_index::check(db_.get(), seq);
 }
 
 std::string sqlite_store::checkpoints(std::vector<checkpoint>& out) {

@@ -203,6 +203,11 @@ verify_report verify_log(store& s, const verify_options& options) {
   std::multimap<std::uint64_t, pending_checkpoint*> by_size;
   for (auto& p : checks) by_size.emplace(p.c.tree_size, &p);
   if (walk_chain(s, by_size, report, problems)) check_truncation(by_size, report, problems);
+  if (problems.empty()) {
+    // Only over intact records: a broken chain already names the first bad record.
+    std::uint64_t seq = 0;
+    if (auto problem = s.check_index(seq); !problem.empty()) problems.push_back({seq, problem});
+  }
   if (!problems.empty()) {
     report.problem =
         *std::min_element(problems.begin(), problems.end(),

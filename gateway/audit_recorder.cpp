@@ -57,6 +57,8 @@ void log_notice(audit::log_notice notice, const std::string& message) {
 std::unique_ptr<audit::audit_log> open_log(const audit_config& config) {
   audit::log_options options;
   options.checkpoint_interval = config.checkpoint_interval;
+  options.commit_delay = config.commit_delay;
+  options.sync_interval = config.sync_interval;
   options.checkpoint_file = config.checkpoint_file;
   if (!config.signing_key_file.empty()) {
     std::string problem;

@@ -18,6 +18,8 @@ using yaml::entry;
 constexpr std::size_t min_hmac_key_bytes = 16;  // 128 bits: below that the HMAC of a short value is guessable
 constexpr std::uint64_t min_checkpoint_interval_ms = 100;
 constexpr std::uint64_t max_checkpoint_interval_ms = 86'400'000;  // a day
+constexpr std::uint64_t max_commit_delay_ms = 1'000;
+constexpr std::uint64_t max_sync_interval_ms = 60'000;
 
 class audit_reader : public yaml::nested_reader {
  public:
@@ -28,7 +30,8 @@ class audit_reader : public yaml::nested_reader {
  private:
   void load_key(const entry& e, const std::map<std::string, entry>& f, audit_config& config);
   void load_signing_key(const entry& e, audit_config& config);
-  std::optional<std::uint64_t> interval(const entry& e);
+  /// Milliseconds in [min, max].
+  std::optional<std::chrono::milliseconds> interval(const entry& e, std::uint64_t min, std::uint64_t max);
 
   std::filesystem::path base_dir_;
 };
@@ -74,23 +77,24 @@ void audit_reader::load_signing_key(const entry& e, audit_config& config) {
   config.signing_key_file = path;
 }
 
-std::optional<std::uint64_t> audit_reader::interval(const entry& e) {
+std::optional<std::chrono::milliseconds> audit_reader::interval(const entry& e, std::uint64_t min,
+                                                                std::uint64_t max) {
   if (!e.value.IsScalar() || e.value.Tag() == "!") {
     error(e, "expected an integer, got " + std::string(yaml::type_name(e.value)));
     return std::nullopt;
   }
-  const auto number =
-      parse_unsigned(e.value.Scalar(), min_checkpoint_interval_ms, max_checkpoint_interval_ms);
+  const auto number = parse_unsigned(e.value.Scalar(), min, max);
   if (const auto* p = std::get_if<problem>(&number)) {
     error(e, p->message);
     return std::nullopt;
   }
-  return std::get<std::uint64_t>(number);
+  return std::chrono::milliseconds(std::get<std::uint64_t>(number));
 }
 
 audit_config audit_reader::load(const entry& e) {
-  const auto f = known_fields(e, {"enabled", "store", "key_env", "key_file", "key_id", "signing_key_file",
-                                  "checkpoint_file", "checkpoint_interval_ms", "keep_literals"});
+  const auto f = known_fields(
+      e, {"enabled", "store", "key_env", "key_file", "key_id", "signing_key_file", "checkpoint_file",
+          "checkpoint_interval_ms", "commit_delay_ms", "sync_interval_ms", "keep_literals"});
   audit_config config;
   config.store = resolve_path(base_dir_, "audit.db");
   if (!e.value.IsMap()) return config;
@@ -111,8 +115,13 @@ audit_config audit_reader::load(const entry& e) {
     config.checkpoint_file = config.store + ".checkpoints";
   }
   if (const auto it = f.find("checkpoint_interval_ms"); it != f.end()) {
-    if (const auto ms = interval(it->second)) config.checkpoint_interval = std::chrono::milliseconds(*ms);
+    if (const auto ms = interval(it->second, min_checkpoint_interval_ms, max_checkpoint_interval_ms))
+      config.checkpoint_interval = *ms;
   }
+  if (const auto it = f.find("commit_delay_ms"); it != f.end())
+    config.commit_delay = interval(it->second, 0, max_commit_delay_ms).value_or(config.commit_delay);
+  if (const auto it = f.find("sync_interval_ms"); it != f.end())
+    config.sync_interval = interval(it->second, 0, max_sync_interval_ms).value_or(config.sync_interval);
   if (const auto it = f.find("keep_literals"); it != f.end())
     config.keep_literals = bool_value(it->second).value_or(false);
   return config;

@@ -1,5 +1,6 @@
 // verify against every kind of edit to the store: a flipped byte, a deleted, reordered or inserted record, a
-// truncated tail (below and above the last checkpoint), a rewritten chain, a bad checkpoint signature.
+// truncated tail (below and above the last checkpoint), a rewritten chain, a bad checkpoint signature, an
+// edited export index.
 #include <catch2/catch.hpp>
 
 #include "audit/verifier.hpp"
@@ -10,6 +11,14 @@ using audit_test::make_event;
 using audit_test::tamper;
 
 namespace {
+
+/// What someone who cuts records off would run next to hide it from the export index.
+constexpr const char* rebuild_index =
+    "DELETE FROM audit_seconds; DELETE FROM audit_person_seconds;"
+    "INSERT INTO audit_seconds SELECT time_us / 1000000, min(seq), max(seq) FROM audit_records GROUP BY 1;"
+    "INSERT INTO audit_person_seconds SELECT person, time_us / 1000000, min(seq), max(seq) FROM "
+    "audit_records "
+    "GROUP BY 1, 2;";
 
 /// A store with `records` records and one signed checkpoint covering the first `checkpointed`.
 struct sample_log {
@@ -109,7 +118,8 @@ TEST_CASE("an inserted record is reported where it breaks the chain", "[audit][v
 
 TEST_CASE("a tail cut below the last checkpoint is truncation", "[audit][verify]") {
   sample_log log;
-  tamper(log.path, "DELETE FROM audit_records WHERE seq >= 7; DELETE FROM audit_checkpoints;");
+  tamper(log.path, std::string("DELETE FROM audit_records WHERE seq >= 7; DELETE FROM audit_checkpoints;") +
+                       rebuild_index);
   const auto report = log.verify();
   REQUIRE(report.problem);
   CHECK(report.problem->seq == 7);
@@ -118,14 +128,35 @@ TEST_CASE("a tail cut below the last checkpoint is truncation", "[audit][verify]
   CHECK(log.verify(false).ok());
 }
 
-TEST_CASE("a tail cut after the last checkpoint is an unverified tail, not tampering", "[audit][verify]") {
+TEST_CASE("a tail cut after the last checkpoint, with the export index rebuilt, is an unverified tail",
+          "[audit][verify]") {
   sample_log log;
-  tamper(log.path, "DELETE FROM audit_records WHERE seq >= 10");
+  tamper(log.path, std::string("DELETE FROM audit_records WHERE seq >= 10;") + rebuild_index);
   const auto report = log.verify();
   CHECK(report.ok());
   CHECK(report.last_seq == 9);
   REQUIRE_FALSE(report.notes.empty());
   CHECK(report.notes.back().find("unverified tail: records 9..9") != std::string::npos);
+}
+
+TEST_CASE("a tail cut after the last checkpoint is truncation while the export index still lists it",
+          "[audit][verify]") {
+  sample_log log;
+  tamper(log.path, "DELETE FROM audit_records WHERE seq >= 10");
+  const auto report = log.verify();
+  REQUIRE(report.problem);
+  CHECK(report.problem->seq == 10);
+  CHECK(report.problem->what.find("truncated") != std::string::npos);
+  CHECK(report.problem->what.find("up to 10 but the log ends at record 9") != std::string::npos);
+}
+
+TEST_CASE("an edited export index is reported, with the first record it would hide", "[audit][verify]") {
+  sample_log log;
+  tamper(log.path, "UPDATE audit_person_seconds SET first_seq = first_seq + 1 WHERE person = 'bob'");
+  const auto report = log.verify();
+  REQUIRE(report.problem);
+  CHECK(report.problem->seq == 9);
+  CHECK(report.problem->what.find("export index") != std::string::npos);
 }
 
 TEST_CASE("a chain recomputed after an edit still fails against the signed checkpoint", "[audit][verify]") {

@@ -1,5 +1,5 @@
-// The approvals, admin and notify sections of the gateway config: every field of a full section, the
-// defaults, and each kind of mistake reported at its file:line:column.
+// The approvals, admin and notify sections of the gateway config and the audit log's timing: every field
+// of a full section, the defaults, and each kind of mistake reported at its file:line:column.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
@@ -195,4 +195,24 @@ TEST_CASE("a Slack user must map to a configured user", "[config][admin]") {
                              "PHIGATE_CONFIG_ADMIN_SLACK\n    users: { U1: dana, U2: zed }\n")) ==
         "17:28: notify.slack.users.U2: unknown user 'zed' (not defined under users)");
   ::unsetenv("PHIGATE_CONFIG_ADMIN_SLACK");
+}
+
+TEST_CASE("the audit log's commit delay and sync interval load, default and are range-checked",
+          "[config][audit]") {
+  temp_dir dir;
+  ::setenv("PHIGATE_CONFIG_AUDIT_KEY", "0123456789abcdef0123", 1);
+  const auto c = load_config(
+      dir.write("phigate.yaml",
+                "audit: { key_env: PHIGATE_CONFIG_AUDIT_KEY, commit_delay_ms: 0, sync_interval_ms: 0 }\n"));
+  REQUIRE(c.audit);
+  CHECK(c.audit->commit_delay == std::chrono::milliseconds(0));
+  CHECK(c.audit->sync_interval == std::chrono::milliseconds(0));
+  const auto d = load_config(dir.write("other.yaml", "audit: { key_env: PHIGATE_CONFIG_AUDIT_KEY }\n"));
+  REQUIRE(d.audit);
+  CHECK(d.audit->commit_delay == std::chrono::milliseconds(20));
+  CHECK(d.audit->sync_interval == std::chrono::milliseconds(200));
+  CHECK(errors_of("audit: { key_env: PHIGATE_CONFIG_AUDIT_KEY, commit_delay_ms: 5000 }\n") ==
+        "1:62: audit.commit_delay_ms: 5000 is out of range 0..1000");
+  CHECK(errors_of("audit: { key_env: PHIGATE_CONFIG_AUDIT_KEY, sync_interval_ms: -1 }\n") ==
+        "1:63: audit.sync_interval_ms: expected an integer in 0..60000, got '-1'");
 }
