@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "audit/canonical_json.hpp"
+#include "audit/grouping.hpp"
 
 namespace phigate::audit {
 
@@ -180,21 +181,28 @@ bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
     fail_batch(batch, problem);
     return false;
   }
-  std::vector<stored_record> records;
-  records.reserve(batch.size());
-  std::string prev = head_.hash;
-  std::uint64_t seq = head_.seq;
+  std::vector<const event*> events;
+  events.reserve(batch.size());
   for (auto& p : batch) {
     if (!p.e) {
       p.e = p.source->build();
       p.source.reset();
     }
+    events.push_back(&*p.e);
+  }
+  std::vector<stored_record> records;
+  records.reserve(batch.size());
+  std::string prev = head_.hash;
+  std::uint64_t seq = head_.seq;
+  for (const auto& group : group_records(events)) {
+    const event& first = *group.front();
     stored_record r;
     r.seq = ++seq;
-    r.time_us = to_unix_us(p.e->time);
-    r.kind = std::string(to_string(p.e->kind));
-    r.person = person_of(*p.e);
-    r.body = encode_record_body(*p.e, r.seq, prev);
+    r.time_us = to_unix_us(first.time);
+    r.kind = std::string(to_string(group.size() == 1 ? first.kind : event_kind::statements));
+    r.person = person_of(first);
+    r.body =
+        group.size() == 1 ? encode_record_body(first, r.seq, prev) : encode_group_body(group, r.seq, prev);
     r.hash = sha256_hex(r.body);
     prev = r.hash;
     records.push_back(std::move(r));

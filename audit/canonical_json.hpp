@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/event.hpp"
 
@@ -25,6 +26,12 @@ void append_json_string(std::string& out, std::string_view text);
 /// The record body: {"v":1,"seq":N,"prev":"<hex>","time":"...","kind":"...",...}. The chain hash of a
 /// record is SHA-256 over exactly these bytes, and `prev` is the chain hash of the record before it.
 std::string encode_record_body(const event& e, std::uint64_t seq, std::string_view prev_hash_hex);
+
+/// The body of a `statements` record (see grouping.hpp): the first item's time, session and actor, then
+/// {"items":[{"time":"...","kind":"...","statement":{...},"decision":{...},"outcome":{...}},...]} with each
+/// item's sections encoded as in a record of its own.
+std::string encode_group_body(const std::vector<const event*>& items, std::uint64_t seq,
+                              std::string_view prev_hash_hex);
 
 /// "2026-12-04T18:33:36.123456Z" (UTC, microseconds).
 std::string format_time(std::chrono::system_clock::time_point t);

@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::array<std::string_view, event_kind_count> kind_names = {
     "gateway_start", "gateway_stop", "policy_reload", "connection", "authentication",
-    "decision",      "approval",     "outcome",       "statement",
+    "decision",      "approval",     "outcome",       "statement",  "statements",
 };
 
 }  // namespace

@@ -28,9 +28,12 @@ enum class event_kind {
   /// An allowed statement's decision and outcome in one record: written instead of the two when the outcome
   /// arrived before the decision record was taken for writing (so it carries both sections)
   statement,
+  /// Several consecutive records of one session about allowed statements (decision, outcome, statement),
+  /// written as one record with an item each: see grouping.hpp
+  statements,
 };
 
-inline constexpr int event_kind_count = 9;
+inline constexpr int event_kind_count = 10;
 
 /// "gateway_start", "decision", ...
 std::string_view to_string(event_kind kind) noexcept;

@@ -5,7 +5,11 @@
 #include <boost/json/value.hpp>
 
 #include <array>
+#include <chrono>
 #include <vector>
+
+#include "audit/canonical_json.hpp"
+#include "audit/grouping.hpp"
 
 namespace phigate::audit {
 
@@ -59,8 +63,9 @@ struct csv_column {
   std::initializer_list<const char*> path;
 };
 
-const std::array<csv_column, 27> csv_columns = {{
+const std::array<csv_column, 28> csv_columns = {{
     {"seq", {"seq"}},
+    {"item", {"item"}},
     {"time", {"time"}},
     {"kind", {"kind"}},
     {"session", {"session"}},
@@ -104,11 +109,27 @@ std::string csv_header() {
   return out + "\n";
 }
 
-std::string to_csv_line(const stored_record& r) {
+namespace {
+
+json::object parse_object(const std::string& body) {
   boost::system::error_code ec;
-  const auto value = json::parse(r.body, ec);
-  const json::object empty;
-  const json::object& o = !ec && value.is_object() ? value.as_object() : empty;
+  auto value = json::parse(body, ec);
+  return !ec && value.is_object() ? std::move(value.as_object()) : json::object();
+}
+
+std::int64_t time_of(const json::object& o) {
+  const auto* v = o.if_contains("time");
+  const auto us = v && v->is_string() ? parse_time_us(std::string_view(v->as_string())) : std::nullopt;
+  return us.value_or(0);
+}
+
+const json::array* items_of(const stored_record& r, const json::object& o) {
+  if (r.kind != to_string(event_kind::statements)) return nullptr;
+  const auto* items = o.if_contains("items");
+  return items && items->is_array() ? &items->as_array() : nullptr;
+}
+
+std::string csv_line(const stored_record& r, const json::object& o) {
   std::string out;
   bool first = true;
   for (const auto& c : csv_columns) {
@@ -119,17 +140,57 @@ std::string to_csv_line(const stored_record& r) {
   return out + "\n";
 }
 
+}  // namespace
+
+bool in_window(const stored_record& r, const time_window& window) {
+  if (r.kind != to_string(event_kind::statements)) return window.contains(r.time_us);
+  const auto o = parse_object(r.body);
+  const auto* items = items_of(r, o);
+  if (!items) return window.contains(r.time_us);
+  for (const auto& item : *items)
+    if (item.is_object() && window.contains(time_of(item.as_object()))) return true;
+  return false;
+}
+
+std::string to_csv_lines(const stored_record& r, const time_window& window) {
+  const auto o = parse_object(r.body);
+  const auto* items = items_of(r, o);
+  if (!items) return window.contains(r.time_us) ? csv_line(r, o) : std::string();
+  // Each item as a record of its own: the record's fields, then the item's time, kind and sections.
+  std::string out;
+  json::object row = o;
+  row.erase("items");
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    if (!(*items)[i].is_object()) continue;
+    const auto& item = (*items)[i].as_object();
+    if (!window.contains(time_of(item))) continue;
+    for (const char* section : {"statement", "decision", "outcome"}) row.erase(section);
+    for (const auto& [key, value] : item) row[key] = value;
+    row["item"] = i + 1;
+    out += csv_line(r, row);
+  }
+  return out;
+}
+
 std::string export_records(store& s, record_filter filter, export_format format, std::ostream& out) {
   if (format == export_format::csv) out << csv_header();
+  // A `statements` record carries its first item's time: one up to max_group_span older than `since` may
+  // still hold items in the window. Read those too, and filter records and items here.
+  const time_window window{filter.since_us, filter.until_us};
+  if (filter.since_us)
+    *filter.since_us -= std::chrono::duration_cast<std::chrono::microseconds>(max_group_span).count();
   const std::size_t wanted = filter.limit;
   std::size_t written = 0;
   for (;;) {
-    filter.limit = wanted == 0 ? page_records : std::min(page_records, wanted - written);
+    filter.limit = page_records;
     std::vector<stored_record> page;
     if (auto problem = s.read(filter, page); !problem.empty()) return problem;
-    for (const auto& r : page)
-      out << (format == export_format::csv ? to_csv_line(r) : to_json_line(r) + "\n");
-    written += page.size();
+    for (const auto& r : page) {
+      if (wanted != 0 && written >= wanted) break;
+      if (!in_window(r, window)) continue;
+      out << (format == export_format::csv ? to_csv_lines(r, window) : to_json_line(r) + "\n");
+      ++written;
+    }
     if (page.size() < filter.limit || (wanted != 0 && written >= wanted)) break;
     filter.after_seq = page.back().seq;
   }

@@ -144,7 +144,7 @@ int run_tail(const audit_cli_options& o) {
       return 2;
     }
     for (const auto& r : records)
-      std::cout << (format == audit::export_format::csv ? audit::to_csv_line(r)
+      std::cout << (format == audit::export_format::csv ? audit::to_csv_lines(r)
                                                         : audit::to_json_line(r) + "\n");
     std::cout.flush();
     if (!records.empty()) filter.after_seq = records.back().seq;

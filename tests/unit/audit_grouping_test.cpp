@@ -1,0 +1,164 @@
+// `statements` records: which events the writer groups (consecutive allowed statements of one session,
+// within the span and item limits, never across another record of that session), how a group encodes
+// (each item's sections byte for byte as in a record of its own), and how export shows it (one JSON line,
+// one CSV row per item, items filtered by time).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+#include "audit/canonical_json.hpp"
+#include "audit/exporter.hpp"
+#include "audit/grouping.hpp"
+#include "audit/verifier.hpp"
+#include "audit_test_support.hpp"
+
+using namespace phigate::audit;
+using audit_test::make_event;
+using audit_test::make_statement_event;
+
+namespace {
+
+using clock_type = std::chrono::system_clock;
+// 2026-12-05T00:00:00Z
+const clock_type::time_point t0{std::chrono::seconds(1'796'428'800)};
+
+event at(event e, std::chrono::milliseconds offset) {
+  e.time = t0 + offset;
+  return e;
+}
+
+event allowed(std::string person, std::uint64_t session, int ms) {
+  return at(make_statement_event(std::move(person), session, 1), std::chrono::milliseconds(ms));
+}
+
+event denied(std::string person, std::uint64_t session, int ms) {
+  auto e = at(make_event(event_kind::decision, std::move(person), session), std::chrono::milliseconds(ms));
+  e.decision = decision_info{"deny", "no-export", "exports are held", {"export"}, {"patients"}, "42501"};
+  return e;
+}
+
+// Sizes of the groups group_records makes of `events`, and the events' indexes in each.
+std::vector<std::vector<std::size_t>> shape(const std::vector<event>& events, grouping_limits limits = {}) {
+  std::vector<const event*> pointers;
+  for (const auto& e : events) pointers.push_back(&e);
+  std::vector<std::vector<std::size_t>> out;
+  for (const auto& group : group_records(pointers, limits)) {
+    out.emplace_back();
+    for (const event* e : group) out.back().push_back(static_cast<std::size_t>(e - events.data()));
+  }
+  return out;
+}
+
+using shape_t = std::vector<std::vector<std::size_t>>;
+
+}  // namespace
+
+TEST_CASE("consecutive allowed statements of a session are grouped, other sessions' records between them",
+          "[audit][grouping]") {
+  const std::vector<event> events = {allowed("alice", 1, 0), allowed("bob", 2, 1),
+                                     allowed("alice", 1, 2), make_event(event_kind::gateway_start, "", 0),
+                                     allowed("bob", 2, 3),   allowed("alice", 1, 4)};
+  CHECK(shape(events) == shape_t{{0, 2, 5}, {1, 4}, {3}});
+}
+
+TEST_CASE("any other record of the session ends its group, so the session's order is kept",
+          "[audit][grouping]") {
+  auto approval = at(make_event(event_kind::approval, "alice", 1), std::chrono::milliseconds(3));
+  approval.approval = approval_info{"r1", "requested", {}, "", ""};
+  const std::vector<event> events = {
+      allowed("alice", 1, 0), allowed("alice", 1, 1), denied("alice", 1, 2), allowed("alice", 1, 3), approval,
+      allowed("alice", 1, 5), allowed("alice", 1, 6)};
+  CHECK(shape(events) == shape_t{{0, 1}, {2}, {3}, {4}, {5, 6}});
+}
+
+TEST_CASE("a group ends at its time span, its item limit and a new actor", "[audit][grouping]") {
+  std::vector<event> events = {allowed("alice", 1, 0), allowed("alice", 1, 900), allowed("alice", 1, 1'001),
+                               allowed("alice", 1, 1'002)};
+  CHECK(shape(events) == shape_t{{0, 1}, {2, 3}});
+  CHECK(shape(events, {std::chrono::milliseconds(1'000), 3}) == shape_t{{0, 1}, {2, 3}});
+  CHECK(shape(events, {std::chrono::milliseconds(5'000), 3}) == shape_t{{0, 1, 2}, {3}});
+  events[1] = allowed("mallory", 1, 1);  // same session id, another person: never one record
+  CHECK(shape(events, {std::chrono::milliseconds(5'000), 10}) == shape_t{{0}, {1}, {2, 3}});
+}
+
+TEST_CASE("only records about allowed statements are groupable", "[audit][grouping]") {
+  CHECK(groupable(allowed("alice", 1, 0)));
+  auto decision = make_event(event_kind::decision, "alice", 1);
+  decision.decision = decision_info{"allow", "r", "", {"read"}, {}, ""};
+  CHECK(groupable(decision));
+  decision.decision->verdict = "hold";
+  CHECK_FALSE(groupable(decision));
+  CHECK(groupable(make_event(event_kind::outcome, "alice", 1)));
+  CHECK_FALSE(groupable(make_event(event_kind::authentication, "alice", 1)));
+  CHECK_FALSE(groupable(make_event(event_kind::outcome, "alice", 0)));  // no session
+}
+
+TEST_CASE("a group's items are encoded exactly as the records they stand for", "[audit][grouping]") {
+  const auto first = allowed("alice", 7, 0);
+  auto second = allowed("alice", 7, 2);
+  second.outcome->masked = {{"SSN", 3}, {"odd \"label\"", 1}};
+  const std::string body = encode_group_body({&first, &second}, 12, genesis_hash);
+  CHECK(body.rfind("{\"v\":1,\"seq\":12,\"prev\":\"" + std::string(genesis_hash) +
+                       "\",\"time\":\"2026-12-05T00:00:00.000000Z\",\"kind\":\"statements\",\"session\":7,"
+                       "\"who\":{\"person\":\"alice\"",
+                   0) == 0);
+  for (const event* e : {&first, static_cast<const event*>(&second)}) {
+    // A record of its own ends with the sections after its head; the item has the same bytes.
+    const std::string single = encode_record_body(*e, 1, genesis_hash);
+    const std::string sections = single.substr(single.find(",\"statement\":"));
+    const std::string item = "{\"time\":\"" + format_time(e->time) + "\",\"kind\":\"statement\"" + sections;
+    CHECK(body.find(item) != std::string::npos);
+  }
+  CHECK(body.substr(body.size() - 2) == "]}");
+}
+
+TEST_CASE(
+    "the writer writes a session's statements of one transaction as one verified record, and export "
+    "shows each item",
+    "[audit][grouping]") {
+  audit_test::scratch_dir dir;
+  const auto path = dir.file("audit.db");
+  {
+    log_options options;
+    options.commit_delay = std::chrono::minutes(1);  // one transaction, written at close
+    audit_log log(audit_test::writer_store(path), options);
+    log.append(make_event(event_kind::connection, "alice", 3));
+    for (int i = 0; i < 5; ++i) log.append(allowed("alice", 3, 100 + i));
+    log.append(allowed("alice", 3, 1'500));  // beyond the span: a record of its own
+  }
+  sqlite_store reader(path, sqlite_store::mode::read_only);
+  std::vector<stored_record> records;
+  REQUIRE(reader.read({}, records).empty());
+  REQUIRE(records.size() == 3);
+  CHECK(records[1].kind == "statements");
+  CHECK(records[1].person == "alice");
+  CHECK(records[2].kind == "statement");
+  CHECK(verify_log(reader, {}).ok());
+
+  std::ostringstream csv;
+  REQUIRE(export_records(reader, {}, export_format::csv, csv).empty());
+  std::istringstream lines(csv.str());
+  std::string line;
+  std::vector<std::string> rows;
+  while (std::getline(lines, line)) rows.push_back(line);
+  REQUIRE(rows.size() == 1 + 1 + 5 + 1);
+  CHECK(rows[0].rfind("seq,item,time,kind,", 0) == 0);
+  CHECK(rows[2].rfind("2,1,2026-12-05T00:00:00.100000Z,statement,3,alice,", 0) == 0);
+  CHECK(rows[6].rfind("2,5,2026-12-05T00:00:00.104000Z,statement,3,alice,", 0) == 0);
+
+  // A window that starts inside the group keeps the group's later items (CSV) and the whole record (JSON).
+  record_filter from_third;
+  from_third.since_us = to_unix_us(t0 + std::chrono::milliseconds(102));
+  from_third.until_us = to_unix_us(t0 + std::chrono::milliseconds(1'000));
+  std::ostringstream some;
+  REQUIRE(export_records(reader, from_third, export_format::csv, some).empty());
+  CHECK(some.str().find("\n2,3,") != std::string::npos);
+  CHECK(some.str().find("\n2,2,") == std::string::npos);
+  CHECK(some.str().find("\n3,") == std::string::npos);
+  std::ostringstream jsonl;
+  REQUIRE(export_records(reader, from_third, export_format::jsonl, jsonl).empty());
+  const std::string whole = jsonl.str();
+  CHECK(whole.find("\"kind\":\"statements\"") != std::string::npos);
+  CHECK(std::count(whole.begin(), whole.end(), '\n') == 1);
+}
