@@ -167,20 +167,7 @@ void audit_log::fail_batch(const std::vector<pending>& batch, const std::string&
   committed_.notify_all();
 }
 
-bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
-  if (!healthy()) {
-    // The connection may be stuck on a file that is gone or a journal it cannot roll back: start afresh. A
-    // deleted file is recreated and the chain continues from the last committed record, so `verify` on the
-    // new file reports exactly the records that were lost with the old one.
-    if (auto problem = store_->reopen(); !problem.empty()) {
-      fail_batch(batch, problem);
-      return false;
-    }
-  }
-  if (auto problem = store_->check(); !problem.empty()) {
-    fail_batch(batch, problem);
-    return false;
-  }
+std::vector<stored_record> audit_log::encode_batch(std::vector<pending>& batch, std::string& prev) const {
   std::vector<const event*> events;
   events.reserve(batch.size());
   for (auto& p : batch) {
@@ -192,7 +179,6 @@ bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
   }
   std::vector<stored_record> records;
   records.reserve(batch.size());
-  std::string prev = head_.hash;
   std::uint64_t seq = head_.seq;
   for (const auto& group : group_records(events)) {
     const event& first = *group.front();
@@ -207,6 +193,25 @@ bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
     prev = r.hash;
     records.push_back(std::move(r));
   }
+  return records;
+}
+
+bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
+  if (!healthy()) {
+    // The connection may be stuck on a file that is gone or a journal it cannot roll back: start afresh. A
+    // deleted file is recreated and the chain continues from the last committed record, so `verify` on the
+    // new file reports exactly the records that were lost with the old one.
+    if (auto problem = store_->reopen(); !problem.empty()) {
+      fail_batch(batch, problem);
+      return false;
+    }
+  }
+  if (auto problem = store_->check(); !problem.empty()) {
+    fail_batch(batch, problem);
+    return false;
+  }
+  std::string prev = head_.hash;
+  auto records = encode_batch(batch, prev);
   const auto now = std::chrono::steady_clock::now();
   sync = sync || options_.sync_interval.count() <= 0 ||
          (unsynced_ && now - unsynced_since_ >= options_.sync_interval);
@@ -220,8 +225,8 @@ bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
     unsynced_ = true;
     unsynced_since_ = now;
   }
-  head_ = {seq, prev};
-  committed_seq_.store(seq);
+  head_ = {records.back().seq, prev};
+  committed_seq_.store(head_.seq);
   {
     std::lock_guard lock(mutex_);
     committed_ticket_ = batch.back().ticket;

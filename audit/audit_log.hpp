@@ -122,6 +122,9 @@ class audit_log {
   /// Writer: lets ordinary events gather for commit_delay unless someone waits for a commit.
   void gather(std::unique_lock<std::mutex>& lock);
   void run_writer();
+  /// Builds the batch's events and encodes them as records after the chain head (grouping.hpp says which
+  /// become one record); `prev` ends as the last record's hash.
+  std::vector<stored_record> encode_batch(std::vector<pending>& batch, std::string& prev) const;
   bool write_batch(std::vector<pending>& batch, bool sync);
   /// Writer: when to wake with nothing queued (a checkpoint or a sync falls due).
   std::chrono::steady_clock::time_point idle_deadline() const;
