@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -79,7 +80,14 @@ void audit_log::notify(log_notice notice, const std::string& message) {
 }
 
 std::uint64_t audit_log::enqueue(std::unique_ptr<pending_event> e, bool urgent) {
+  // Destroyed here, after the lock, on the appending thread: see spent_.
+  std::array<std::unique_ptr<pending_event>, spent_per_append> spent;
   std::unique_lock lock(mutex_);
+  for (auto& s : spent) {
+    if (spent_.empty()) break;
+    s = std::move(spent_.back());
+    spent_.pop_back();
+  }
   if (stopping_ || queue_.size() >= options_.max_pending_events) {
     // Only reachable while the store fails (or after close): the gateway is refusing statements by then.
     if (dropped_.fetch_add(1) == 0)
@@ -167,16 +175,22 @@ void audit_log::fail_batch(const std::vector<pending>& batch, const std::string&
   committed_.notify_all();
 }
 
-std::vector<stored_record> audit_log::encode_batch(std::vector<pending>& batch, std::string& prev) const {
+std::vector<stored_record> audit_log::encode_batch(std::vector<pending>& batch, std::string& prev) {
   std::vector<const event*> events;
   events.reserve(batch.size());
+  std::vector<std::unique_ptr<pending_event>> built;
   for (auto& p : batch) {
     if (!p.e) {
       p.e = p.source->build();
-      p.source.reset();
+      built.push_back(std::move(p.source));
     }
     events.push_back(&*p.e);
   }
+  if (!built.empty()) {
+    std::lock_guard lock(mutex_);
+    if (spent_.size() < options_.max_pending_events)
+      std::move(built.begin(), built.end(), std::back_inserter(spent_));
+  }  // beyond that bound (no appends for a long while) they are destroyed here
   std::vector<stored_record> records;
   records.reserve(batch.size());
   std::uint64_t seq = head_.seq;

@@ -124,7 +124,7 @@ class audit_log {
   void run_writer();
   /// Builds the batch's events and encodes them as records after the chain head (grouping.hpp says which
   /// become one record); `prev` ends as the last record's hash.
-  std::vector<stored_record> encode_batch(std::vector<pending>& batch, std::string& prev) const;
+  std::vector<stored_record> encode_batch(std::vector<pending>& batch, std::string& prev);
   bool write_batch(std::vector<pending>& batch, bool sync);
   /// Writer: when to wake with nothing queued (a checkpoint or a sync falls due).
   std::chrono::steady_clock::time_point idle_deadline() const;
@@ -143,6 +143,11 @@ class audit_log {
   std::condition_variable wake_writer_;
   std::condition_variable committed_;
   std::vector<pending> queue_;
+  /// Facts the writer has built records from, destroyed a few per append by the appending threads. Sessions
+  /// allocate them; were the writer to free them, glibc's per-thread caches of the sessions would never
+  /// refill and every allocation there would take the allocator's slow path.
+  std::vector<std::unique_ptr<pending_event>> spent_;
+  static constexpr std::size_t spent_per_append = 4;
   std::uint64_t next_ticket_ = 0;
   std::uint64_t committed_ticket_ = 0;  ///< every ticket up to here is committed
   std::uint64_t failed_ticket_ = 0;     ///< every ticket up to here has failed at least once
