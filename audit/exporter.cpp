@@ -187,8 +187,11 @@ std::string export_records(store& s, record_filter filter, export_format format,
     if (auto problem = s.read(filter, page); !problem.empty()) return problem;
     for (const auto& r : page) {
       if (wanted != 0 && written >= wanted) break;
-      if (!in_window(r, window)) continue;
-      out << (format == export_format::csv ? to_csv_lines(r, window) : to_json_line(r) + "\n");
+      const std::string text = format == export_format::csv ? to_csv_lines(r, window)
+                               : in_window(r, window)       ? to_json_line(r) + "\n"
+                                                            : std::string();
+      if (text.empty()) continue;  // outside the window
+      out << text;
       ++written;
     }
     if (page.size() < filter.limit || (wanted != 0 && written >= wanted)) break;
