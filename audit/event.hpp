@@ -48,6 +48,7 @@ struct actor {
   std::string database;
   std::string upstream_role;  ///< config key of the upstream role the person maps to
   std::string upstream_user;  ///< the database user behind that role
+  bool operator==(const actor&) const = default;
 };
 
 /// The statement an event is about.

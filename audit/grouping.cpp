@@ -6,16 +6,10 @@ namespace phigate::audit {
 
 namespace {
 
-bool same_actor(const actor& a, const actor& b) {
-  return a.person == b.person && a.groups == b.groups && a.client_address == b.client_address &&
-         a.application == b.application && a.database == b.database && a.upstream_role == b.upstream_role &&
-         a.upstream_user == b.upstream_user;
-}
-
 bool joins(const std::vector<const event*>& group, const event& e, const grouping_limits& limits) {
   const event& first = *group.front();
   return group.size() < limits.max_items && e.time >= first.time && e.time - first.time <= limits.max_span &&
-         (first.who == e.who || same_actor(*first.who, *e.who));
+         (first.who == e.who || *first.who == *e.who);
 }
 
 }  // namespace

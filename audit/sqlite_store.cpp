@@ -80,13 +80,10 @@ std::string sqlite_store::open() {
       return e;
     if (auto e = exec(schema_sql); !e.empty()) return e;
     if (auto e = sqlite_record_index::create(db_.get()); !e.empty()) return e;
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_.get(),
-                           "INSERT INTO audit_records (seq, time_us, kind, person, body, hash) "
-                           "VALUES (?, ?, ?, ?, ?, ?)",
-                           -1, &stmt, nullptr) != SQLITE_OK)
-      return failure("cannot prepare audit insert for");
-    insert_.reset(stmt);
+    insert_ = prepare(
+        db_.get(),
+        "INSERT INTO audit_records (seq, time_us, kind, person, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!insert_) return failure("cannot prepare audit insert for");
   }
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) return "audit store " + path_ + ": " + std::strerror(errno);
@@ -110,11 +107,9 @@ std::string sqlite_store::check() {
 }
 
 std::string sqlite_store::head(chain_head& out) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1", -1, &raw,
-                         nullptr) != SQLITE_OK)
-    return failure("cannot read");
-  sqlite_stmt_ptr stmt(raw);
+  auto stmt = prepare(db_.get(), "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1");
+  if (!stmt) return failure("cannot read");
+  sqlite3_stmt* raw = stmt.get();
   const int rc = sqlite3_step(raw);
   if (rc == SQLITE_ROW) {
     out.seq = static_cast<std::uint64_t>(sqlite3_column_int64(raw, 0));
@@ -184,13 +179,11 @@ std::string sqlite_store::sync() {
 std::string sqlite_store::add_checkpoint(const checkpoint& c) {
   // A checkpoint vouches for every record up to it: those must reach the disk with it.
   if (auto e = set_sync(true); !e.empty()) return e;
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(),
-                         "INSERT OR REPLACE INTO audit_checkpoints (tree_size, head_hash, time, key_id, "
-                         "signature) VALUES (?, ?, ?, ?, ?)",
-                         -1, &raw, nullptr) != SQLITE_OK)
-    return failure("cannot write checkpoint to");
-  sqlite_stmt_ptr stmt(raw);
+  auto stmt = prepare(db_.get(),
+                      "INSERT OR REPLACE INTO audit_checkpoints (tree_size, head_hash, time, key_id, "
+                      "signature) VALUES (?, ?, ?, ?, ?)");
+  if (!stmt) return failure("cannot write checkpoint to");
+  sqlite3_stmt* raw = stmt.get();
   sqlite3_bind_int64(raw, 1, static_cast<sqlite3_int64>(c.tree_size));
   bind_text(raw, 2, c.head_hash);
   bind_text(raw, 3, c.time);
@@ -250,13 +243,11 @@ std::string sqlite_store::check_index(std::uint64_t& seq) {
 }
 
 std::string sqlite_store::checkpoints(std::vector<checkpoint>& out) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(),
-                         "SELECT tree_size, head_hash, time, key_id, signature FROM audit_checkpoints "
-                         "ORDER BY tree_size",
-                         -1, &raw, nullptr) != SQLITE_OK)
-    return failure("cannot read checkpoints from");
-  sqlite_stmt_ptr stmt(raw);
+  auto stmt = prepare(db_.get(),
+                      "SELECT tree_size, head_hash, time, key_id, signature FROM audit_checkpoints "
+                      "ORDER BY tree_size");
+  if (!stmt) return failure("cannot read checkpoints from");
+  sqlite3_stmt* raw = stmt.get();
   int rc;
   while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
     checkpoint c;
