@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
@@ -17,8 +18,8 @@ namespace phigate {
 
 namespace {
 
-// Set by audit_session before each client message; read by the decide step on the same thread. It may
-// keep one statement's text alive until this thread handles the next message.
+// Set by audit_session before each client message; read by the decide step on the same thread while the
+// session handles that message.
 thread_local audit_context current;
 
 bool same_actor(const audit::actor& a, const session_identity& who) {
@@ -29,13 +30,19 @@ bool same_actor(const audit::actor& a, const session_identity& who) {
 
 // The session's own actor when it is `who`'s (the usual case: compared, not copied), else a new one.
 std::shared_ptr<const audit::actor> actor_for(const session_identity& who) {
-  if (current.who && same_actor(*current.who, who)) return current.who;
+  if (current.who && *current.who && same_actor(**current.who, who)) return *current.who;
   return audit_recorder::make_actor(who);
+}
+
+// Whether `sql` is the text of the statement the session is handling (its Query or Execute), not another
+// one the gate decides about on the way (a Parse, a Bind of a held statement).
+bool is_current_statement(std::string_view sql) {
+  return current.text && *current.text && (*current.text)->sql == sql;
 }
 
 // The text the session copied for the statement's outcome record when it is `sql`, else a copy.
 shared_statement_text text_for(std::string_view sql) {
-  if (current.text && current.text->sql == sql) return current.text;
+  if (is_current_statement(sql)) return *current.text;
   return std::make_shared<audit_statement_text>(sql);
 }
 
@@ -73,27 +80,6 @@ std::unique_ptr<audit::audit_log> open_log(const audit_config& config) {
   spdlog::info("audit: recording to {} (HMAC key id {}{})", log->describe(), config.key_id,
                config.keep_literals ? ", statement text kept" : "");
   return log;
-}
-
-// Parameters as HMAC input: count, then per parameter its format and a length-prefixed value (-1 for NULL),
-// so no two different parameter lists encode alike.
-std::string encode_params(const pg::bind& bind) {
-  std::string out = std::to_string(bind.params.size()) + ";";
-  for (std::size_t i = 0; i < bind.params.size(); ++i) {
-    const int format = bind.param_formats.empty()       ? 0
-                       : bind.param_formats.size() == 1 ? bind.param_formats[0]
-                                                        : bind.param_formats[i];
-    out += std::to_string(format) + ":";
-    if (!bind.params[i]) {
-      out += "-1;";
-      continue;
-    }
-    const auto& bytes = *bind.params[i];
-    out += std::to_string(bytes.size()) + ":";
-    out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    out += ";";
-  }
-  return out;
 }
 
 std::string_view verdict_name(decision::verdict v) {
@@ -293,10 +279,38 @@ std::shared_ptr<const audit::actor> audit_recorder::make_actor(const session_ide
 }
 
 void audit_recorder::set_current(audit_context context) noexcept {
-  current = std::move(context);
+  current = context;
 }
 void audit_recorder::set_current_session(std::uint64_t session) noexcept {
-  current = audit_context{session, nullptr, nullptr};
+  current = audit_context{session};
+}
+
+std::string audit_recorder::encode_params(const pg::bind& bind) {
+  std::string out;
+  const auto number = [&](long long n) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    out.append(digits, end);
+  };
+  number(static_cast<long long>(bind.params.size()));
+  out += ';';
+  for (std::size_t i = 0; i < bind.params.size(); ++i) {
+    const int format = bind.param_formats.empty()       ? 0
+                       : bind.param_formats.size() == 1 ? bind.param_formats[0]
+                                                        : bind.param_formats[i];
+    number(format);
+    out += ':';
+    if (!bind.params[i]) {
+      out += "-1;";
+      continue;
+    }
+    const auto& bytes = *bind.params[i];
+    number(static_cast<long long>(bytes.size()));
+    out += ':';
+    out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    out += ';';
+  }
+  return out;
 }
 std::uint64_t audit_recorder::current_session() noexcept {
   return current.session;
@@ -317,7 +331,10 @@ std::unique_ptr<audit::pending_event> audit_recorder::decision_facts(const sessi
                                                                      const policy::analysis* analysis,
                                                                      audit::decision_info info) const {
   std::optional<std::string> params;
-  if (request.bind) params = encode_params(*request.bind);  // the Bind's bytes do not outlive the call
+  if (request.bind)
+    params = encode_params(*request.bind);  // the Bind's bytes do not outlive the call
+  else if (current.params && is_current_statement(request.sql))
+    params = *current.params;  // an Execute: its portal's Bind
   return std::make_unique<pending_decision>(hashing{key_.get(), keep_literals_}, current_session(),
                                             actor_for(who), std::move(text), std::move(params),
                                             analysis ? summary_of(*analysis) : nullptr,
@@ -377,13 +394,15 @@ decision audit_recorder::record_decision(const session_identity& who, const stat
     if (d.what != decision::verdict::allow) info.reason = verdict->reason;
   }
   if (request.approved) info.reason = "runs under a consumed approval";
-  auto text = text_for(request.sql);
-  auto facts = decision_facts(who, request, text, analysis.get(), std::move(info));
+  // Only the statement the session is handling gets the ticket its outcome looks for.
+  std::uint64_t* ticket = is_current_statement(request.sql) ? current.decision_ticket : nullptr;
+  auto facts = decision_facts(who, request, text_for(request.sql), analysis.get(), std::move(info));
   if (d.what == decision::verdict::allow) {
-    text->decision_ticket = log_->append(std::move(facts));
+    const auto queued = log_->append(std::move(facts));
+    if (ticket) *ticket = queued;
     return d;
   }
-  text->decision_ticket = 0;  // no outcome follows a refusal; nor may it join an earlier decision
+  if (ticket) *ticket = 0;  // no outcome follows a refusal; nor may it join an earlier decision
   // A denial or hold must be on disk before the client hears of it: an auditor asking "was this refused?"
   // gets an answer for every refusal the client saw.
   if (!log_->append_durable(std::move(facts))) return refuse_unavailable(who, request);
@@ -406,10 +425,9 @@ bool audit_recorder::approval_step(const session_identity& requester, std::uint6
 }
 
 void audit_recorder::outcome(std::uint64_t session, std::shared_ptr<const audit::actor> who,
-                             shared_statement_text sql, audit::outcome_info result) {
-  // The ticket names the pending_decision this recorder queued for the same text object on this session's
-  // thread; once the writer has taken it, amend() does nothing and the outcome gets its own record.
-  const std::uint64_t ticket = sql ? std::exchange(sql->decision_ticket, 0) : 0;
+                             shared_statement_text sql, std::uint64_t ticket, audit::outcome_info result) {
+  // The ticket names the pending_decision this recorder queued for this statement on this session's thread;
+  // once the writer has taken it, amend() does nothing and the outcome gets its own record.
   if (ticket != 0 && log_->amend(ticket, [&](audit::pending_event& queued) {
         return static_cast<pending_decision&>(queued).absorb(result);
       }))

@@ -35,25 +35,28 @@ inline constexpr std::string_view audit_unavailable_sqlstate = "58030";
 /// The rule id the audit trail gives such a refusal.
 inline constexpr std::string_view audit_unavailable_rule = "audit-unavailable";
 
-/// The exact text of one statement, copied once and shared by its decision and outcome records; the writer
-/// thread works out its keyed hash once for both.
+/// The exact text of one statement, copied once and shared by its decision and outcome records (and by the
+/// next statements of the session with the same text: a prepared statement's Executes); the writer thread
+/// works out its keyed hash once for all of them.
 struct audit_statement_text {
   explicit audit_statement_text(std::string_view text) : sql(text) {}
   const std::string sql;
-  std::string text_hmac;  ///< writer thread only; "" until the statement's first record is built
-  /// Session thread only: the log's ticket of the allow decision about this text, so the outcome can be
-  /// folded into it while it is still queued (0: none).
-  std::uint64_t decision_ticket = 0;
+  std::string text_hmac;  ///< writer thread only; "" until the text's first record is built
 };
 using shared_statement_text = std::shared_ptr<audit_statement_text>;
 
 /// What the calling worker thread is handling a client message for (set by audit_session), so the decide
 /// step's records name the session and share its actor and the statement's text without the gate knowing
-/// them.
+/// them. The pointers are the session's own and valid while it handles that message.
 struct audit_context {
   std::uint64_t session = 0;
-  std::shared_ptr<const audit::actor> who;
-  shared_statement_text text;  ///< the Query's or Execute's text; null for other messages
+  const std::shared_ptr<const audit::actor>* who = nullptr;
+  const shared_statement_text* text = nullptr;  ///< the Query's or Execute's text; null for other messages
+  /// The Execute's parameters as encode_params wrote them at Bind; null without (Query, Parse)
+  const std::string* params = nullptr;
+  /// Where the statement's allow decision leaves the log's ticket for it, so the statement's outcome can be
+  /// folded into the decision while that is still queued (set to 0 for a refusal)
+  std::uint64_t* decision_ticket = nullptr;
 };
 
 class audit_recorder {
@@ -93,10 +96,15 @@ class audit_recorder {
                      std::string_view reason, std::string_view digest, std::string_view normalized);
 
   /// What a forwarded statement did; `sql` is its exact text (hashed, never stored unless keep_literals).
-  /// When the statement's allow decision has not been taken for writing yet, the two become one record of
-  /// kind `statement`; otherwise (a long statement) the outcome is a record of its own.
+  /// When the statement's allow decision (`decision_ticket`, as record_decision left it) has not been taken
+  /// for writing yet, the two become one record of kind `statement`; otherwise (a long statement) the
+  /// outcome is a record of its own.
   void outcome(std::uint64_t session, std::shared_ptr<const audit::actor> who, shared_statement_text sql,
-               audit::outcome_info result);
+               std::uint64_t decision_ticket, audit::outcome_info result);
+
+  /// A Bind's parameters as their keyed hash covers them: count, then per parameter its format and a
+  /// length-prefixed value (-1 for NULL), so no two different parameter lists encode alike.
+  static std::string encode_params(const pg::bind& bind);
 
   /// The actor of every record about `who`; a session builds it once.
   static std::shared_ptr<const audit::actor> make_actor(const session_identity& who);

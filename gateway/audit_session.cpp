@@ -39,36 +39,50 @@ void audit_session::authenticated(const session_identity& who, bool ok, std::str
   recorder_->authentication(id_, who, ok, std::move(detail));
 }
 
+shared_statement_text audit_session::text_of(std::string_view sql) {
+  if (!last_text_ || last_text_->sql != sql) last_text_ = std::make_shared<audit_statement_text>(sql);
+  return last_text_;
+}
+
+void audit_session::bound(const pg::bind& bind, pg_response_queue::portal_info& portal) const {
+  portal.audit_params = recorder_ ? audit_recorder::encode_params(bind) : std::string();
+}
+
 void audit_session::on_client_message(const pg::frame& f, const pg_response_queue& responses) {
   if (!recorder_) return;
   statement s;
+  const std::string* params = nullptr;
   switch (f.type) {
     case pg::frontend_type::query: {
       auto q = pg::query::decode(f);
-      s.sql = std::make_shared<audit_statement_text>(q ? q->sql : std::string_view());
+      s.sql = text_of(q ? q->sql : std::string_view());
       break;
     }
     case pg::frontend_type::execute: {
       s.what = statement::kind::execute;
       std::string_view sql;
       if (auto e = pg::execute::decode(f)) {
-        if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) sql = p->second.sql;
+        if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) {
+          sql = p->second.sql;
+          params = &p->second.audit_params;
+        }
       }
-      s.sql = std::make_shared<audit_statement_text>(sql);
+      s.sql = text_of(sql);
       break;
     }
     case pg::frontend_type::sync:
       s.what = statement::kind::sync;
       break;
     default:
-      audit_recorder::set_current({id_, actor_, nullptr});
+      audit_recorder::set_current({id_, &actor_});
       return;
   }
-  // The decide step's record for this message shares the actor and the text.
-  audit_recorder::set_current({id_, actor_, s.sql});
   s.started = std::chrono::steady_clock::now();
   if (pending_.size() >= max_pending_statements) pending_.pop_front();
-  pending_.push_back(std::move(s));
+  auto& queued = pending_.emplace_back(std::move(s));
+  // The decide step's record for this message shares the actor, the text and the parameters.
+  audit_recorder::set_current(
+      {id_, &actor_, queued.sql ? &queued.sql : nullptr, params, &queued.decision_ticket});
 }
 
 void audit_session::finish(statement& s, const row_rewriter& rewriter, const session_identity& who) {
@@ -84,7 +98,7 @@ void audit_session::finish(statement& s, const row_rewriter& rewriter, const ses
           .count());
   if (!actor_) actor_ = audit_recorder::make_actor(who);
   if (!s.sql) s.sql = std::make_shared<audit_statement_text>(std::string_view());
-  recorder_->outcome(id_, actor_, std::move(s.sql), std::move(s.result));
+  recorder_->outcome(id_, actor_, std::move(s.sql), s.decision_ticket, std::move(s.result));
 }
 
 void audit_session::drop_until_sync() {

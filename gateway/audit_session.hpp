@@ -31,6 +31,9 @@ class audit_session {
   /// Before the session handles a client message: starts a statement's clock (Query, Execute), marks a Sync,
   /// and names this session to the decide step's records.
   void on_client_message(const pg::frame& f, const pg_response_queue& responses);
+  /// The session bound `portal` with `bind`: keeps the parameters for the decision records of the portal's
+  /// Executes (as the audit log hashes them; nothing with the audit log off).
+  void bound(const pg::bind& bind, pg_response_queue::portal_info& portal) const;
   /// Before the session handles a server message: `front` is what the server is answering (or null).
   void on_server_message(const pg::frame& f, const expected_response* front, const row_rewriter& rewriter,
                          const session_identity& who);
@@ -42,17 +45,22 @@ class audit_session {
   struct statement {
     enum class kind { query, execute, sync } what = kind::query;
     std::chrono::steady_clock::time_point started;
-    shared_statement_text sql;  ///< null for Sync
+    shared_statement_text sql;          ///< null for Sync
+    std::uint64_t decision_ticket = 0;  ///< the log's ticket of its allow decision (see audit_context)
     audit::outcome_info result;
     bool refused = false;  ///< the decide step refused it: its decision record says so, no outcome follows
   };
 
   void finish(statement& s, const row_rewriter& rewriter, const session_identity& who);
+  /// The text of the session's previous statement when it is `sql` (a prepared statement executed again),
+  /// else a new copy: one copy and one keyed hash per text rather than per statement.
+  shared_statement_text text_of(std::string_view sql);
   void drop_until_sync();
 
   std::shared_ptr<audit_recorder> recorder_;
   std::uint64_t id_ = 0;
   std::shared_ptr<const audit::actor> actor_;
+  shared_statement_text last_text_;
   std::deque<statement> pending_;
   std::map<std::string, std::uint64_t> masked_seen_;  ///< the rewriter's counts at the last outcome
 };

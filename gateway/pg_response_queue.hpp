@@ -77,6 +77,7 @@ class pg_response_queue {
     std::string sql;
     std::vector<std::int16_t> result_formats;
     std::shared_ptr<shape_slot> slot;  ///< with the Bind's result formats applied, once known
+    std::string audit_params;          ///< the Bind's parameters for the audit log ("" when it is off)
   };
   std::map<std::string, statement_info, std::less<>> statements;
   std::map<std::string, portal_info, std::less<>> portals;

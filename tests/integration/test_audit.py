@@ -12,6 +12,8 @@ The held-and-approved export trail (requester, approvers, outcome) is checked wi
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -152,6 +154,35 @@ def test_trail_of_allowed_and_denied_statements_names_the_person(gateway, psql, 
     assert ("bob", "ok") in auth and ("carol", "ok") in auth and ("bob", "failed") in auth
     assert records[0]["kind"] == "gateway_start"
     assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
+
+
+def test_prepared_executions_carry_the_hmac_of_their_parameters(gateway, itest_env, tmp_path):
+    """pgbench -M prepared: Parse once, then Bind and Execute per transaction. Each execution's decision
+    carries the keyed HMAC of the Bind's parameters (count, then format:length:value per parameter), never
+    the value itself; the Parse's decision has none."""
+    gw = gateway(extra=audit_extra(tmp_path))
+    script = tmp_path / "prepared.sql"
+    script.write_text("\\set v 4242\nSELECT count(*) FROM patients WHERE id = :v;\n")
+    login = gw.login("bob")
+    done = subprocess.run(["pgbench", "-n", "-M", "prepared", "-h", gw.host, "-p", str(gw.port), "-U",
+                           login.user, "-f", str(script), "-t", "3", "-c", "1", DATABASE],
+                          capture_output=True, text=True, timeout=60,
+                          env=client_environment(login.password, PGSSLMODE="disable"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    def decisions():
+        found = [r for r in audit_records(itest_env, gw)
+                 if r["kind"] in DECIDED and r["who"]["person"] == "bob"
+                 and r["statement"].get("normalized") == "SELECT count(*) FROM patients WHERE id = $1"]
+        return found if len(found) >= 4 else None
+
+    found = wait_for(decisions, what="bob's prepared statement decisions")
+    expected = hmac.new(HMAC_KEY.encode(), b"1;0:4:4242;", hashlib.sha256).hexdigest()
+    with_params = [r for r in found if "params_hmac" in r["statement"]]
+    assert len(with_params) == 3, found  # one per Execute
+    assert all(r["statement"]["params_hmac"] == expected for r in with_params)
+    assert len(found) - len(with_params) == 1  # the Parse
+    assert "4242" not in json.dumps(found)
 
 
 def test_keep_literals_stores_the_exact_text(gateway, psql, itest_env, tmp_path):

@@ -69,9 +69,10 @@ TEST_CASE("a statement's decision and outcome records are built from one copy of
   const auto who = alice();
   {
     auto recorder = f.recorder();
-    auto text = std::make_shared<audit_statement_text>(sql);
+    const shared_statement_text text = std::make_shared<audit_statement_text>(sql);
     const auto actor = audit_recorder::make_actor(who);
-    audit_recorder::set_current({7, actor, text});
+    std::uint64_t ticket = 0;
+    audit_recorder::set_current({7, &actor, &text, nullptr, &ticket});
     const auto d = recorder->record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
                                              analyze(sql), nullptr, decision::allow());
     CHECK(d.what == decision::verdict::allow);
@@ -79,7 +80,7 @@ TEST_CASE("a statement's decision and outcome records are built from one copy of
     audit::outcome_info result;
     result.rows = 1;
     result.command = "SELECT";
-    recorder->outcome(7, actor, text, std::move(result));
+    recorder->outcome(7, actor, text, ticket, std::move(result));
     audit_recorder::set_current_session(0);
     recorder->close();
   }
@@ -111,7 +112,8 @@ TEST_CASE("a decision about another person than the thread's session names that 
   bob.user = "bob";
   {
     auto recorder = f.recorder(true);
-    audit_recorder::set_current({3, audit_recorder::make_actor(alice()), nullptr});
+    const auto actor = audit_recorder::make_actor(alice());
+    audit_recorder::set_current({3, &actor});
     recorder->record_decision(bob, {statement_request::protocol::simple, sql, nullptr, false}, analyze(sql),
                               nullptr, decision::allow());
     audit_recorder::set_current_session(0);
@@ -127,7 +129,8 @@ TEST_CASE("a denial is committed before the recorder returns the verdict", "[aud
   fixture f;
   auto recorder = f.recorder();
   const auto who = alice();
-  audit_recorder::set_current({5, audit_recorder::make_actor(who), nullptr});
+  const auto actor = audit_recorder::make_actor(who);
+  audit_recorder::set_current({5, &actor});
   const auto d = recorder->record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
                                            analyze(sql), nullptr, decision::deny("42501", "no"));
   audit_recorder::set_current_session(0);
@@ -158,9 +161,12 @@ audit::outcome_info one_row() {
   return result;
 }
 
-decision decide(audit_recorder& recorder, const shared_statement_text& text, decision d) {
+// The decide step for `text` as the session's current statement; `ticket` gets what its outcome needs.
+decision decide(audit_recorder& recorder, const shared_statement_text& text, decision d,
+                std::uint64_t& ticket) {
   const auto who = alice();
-  audit_recorder::set_current({9, audit_recorder::make_actor(who), text});
+  const auto actor = audit_recorder::make_actor(who);
+  audit_recorder::set_current({9, &actor, &text, nullptr, &ticket});
   auto out = recorder.record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
                                       analyze(sql), nullptr, std::move(d));
   audit_recorder::set_current_session(0);
@@ -175,8 +181,9 @@ TEST_CASE("an outcome that arrives while its decision is queued makes one statem
   {
     auto recorder = f.recorder(false, slow_commit());
     auto text = std::make_shared<audit_statement_text>(sql);
-    decide(*recorder, text, decision::allow());
-    recorder->outcome(9, audit_recorder::make_actor(alice()), text, one_row());
+    std::uint64_t ticket = 0;
+    decide(*recorder, text, decision::allow(), ticket);
+    recorder->outcome(9, audit_recorder::make_actor(alice()), text, ticket, one_row());
     recorder->close();
   }
   const auto records = f.bodies();
@@ -202,10 +209,11 @@ TEST_CASE("an outcome whose decision was already committed stays a record of its
   {
     auto recorder = f.recorder(false, slow_commit());
     auto text = std::make_shared<audit_statement_text>(sql);
-    decide(*recorder, text, decision::allow());
+    std::uint64_t ticket = 0;
+    decide(*recorder, text, decision::allow(), ticket);
     recorder->log().flush();  // a long statement: the decision is on disk before the outcome
     CHECK(recorder->log().committed_seq() == 1);
-    recorder->outcome(9, audit_recorder::make_actor(alice()), text, one_row());
+    recorder->outcome(9, audit_recorder::make_actor(alice()), text, ticket, one_row());
     recorder->close();
   }
   const auto records = f.bodies();
@@ -222,15 +230,17 @@ TEST_CASE("a statement's outcome never joins an earlier statement's decision or 
   fixture f;
   {
     auto recorder = f.recorder(false, slow_commit());
-    auto first = std::make_shared<audit_statement_text>(sql);
-    auto second = std::make_shared<audit_statement_text>(sql);  // same text, the next Query
-    decide(*recorder, first, decision::allow());
-    decide(*recorder, second, decision::allow());
-    recorder->outcome(9, audit_recorder::make_actor(alice()), second, one_row());
-    recorder->outcome(9, audit_recorder::make_actor(alice()), first, one_row());
-    auto refused = std::make_shared<audit_statement_text>(sql);
-    decide(*recorder, refused, decision::deny("42501", "no"));  // committed at once
-    recorder->outcome(9, audit_recorder::make_actor(alice()), refused, one_row());
+    // One text object shared by the session's consecutive statements, as audit_session shares it.
+    auto text = std::make_shared<audit_statement_text>(sql);
+    std::uint64_t first = 0, second = 0, refused = 0;
+    decide(*recorder, text, decision::allow(), first);
+    decide(*recorder, text, decision::allow(), second);
+    CHECK(first != second);
+    recorder->outcome(9, audit_recorder::make_actor(alice()), text, second, one_row());
+    recorder->outcome(9, audit_recorder::make_actor(alice()), text, first, one_row());
+    decide(*recorder, text, decision::deny("42501", "no"), refused);  // committed at once
+    CHECK(refused == 0);
+    recorder->outcome(9, audit_recorder::make_actor(alice()), text, refused, one_row());
     recorder->close();
   }
   const auto records = f.bodies();
