@@ -43,6 +43,13 @@ std::string append_line(const std::string& path, const std::string& line) {
   return problem;
 }
 
+// The calling thread's list of spent facts (see audit_log::spent_).
+std::size_t origin_of_this_thread(std::size_t lists) {
+  static std::atomic<std::size_t> next_origin{0};
+  thread_local const std::size_t origin = next_origin.fetch_add(1, std::memory_order_relaxed);
+  return origin % lists;
+}
+
 std::string person_of(const event& e) {
   return e.who ? e.who->person : std::string();
 }
@@ -82,11 +89,14 @@ void audit_log::notify(log_notice notice, const std::string& message) {
 std::uint64_t audit_log::enqueue(std::unique_ptr<pending_event> e, bool urgent) {
   // Destroyed here, after the lock, on the appending thread: see spent_.
   std::array<std::unique_ptr<pending_event>, spent_per_append> spent;
+  const std::size_t origin = origin_of_this_thread(spent_lists);
+  auto& mine = spent_[origin];
   std::unique_lock lock(mutex_);
   for (auto& s : spent) {
-    if (spent_.empty()) break;
-    s = std::move(spent_.back());
-    spent_.pop_back();
+    if (mine.empty()) break;
+    s = std::move(mine.back());
+    mine.pop_back();
+    --spent_count_;
   }
   if (stopping_ || queue_.size() >= options_.max_pending_events) {
     // Only reachable while the store fails (or after close): the gateway is refusing statements by then.
@@ -95,7 +105,7 @@ std::uint64_t audit_log::enqueue(std::unique_ptr<pending_event> e, bool urgent) 
     return 0;
   }
   const std::uint64_t ticket = ++next_ticket_;
-  queue_.push_back({std::move(e), std::nullopt, ticket});
+  queue_.push_back({std::move(e), std::nullopt, ticket, origin});
   urgent_ = urgent_ || urgent;
   const bool wake = writer_idle_ || (urgent && writer_gathering_);
   lock.unlock();
@@ -178,19 +188,23 @@ void audit_log::fail_batch(const std::vector<pending>& batch, const std::string&
 std::vector<stored_record> audit_log::encode_batch(std::vector<pending>& batch, std::string& prev) {
   std::vector<const event*> events;
   events.reserve(batch.size());
-  std::vector<std::unique_ptr<pending_event>> built;
+  std::vector<pending*> built;
   for (auto& p : batch) {
     if (!p.e) {
       p.e = p.source->build();
-      built.push_back(std::move(p.source));
+      built.push_back(&p);
     }
     events.push_back(&*p.e);
   }
   if (!built.empty()) {
     std::lock_guard lock(mutex_);
-    if (spent_.size() < options_.max_pending_events)
-      std::move(built.begin(), built.end(), std::back_inserter(spent_));
-  }  // beyond that bound (no appends for a long while) they are destroyed here
+    for (auto* p : built) {
+      if (spent_count_ >= options_.max_pending_events) break;
+      spent_[p->origin].push_back(std::move(p->source));
+      ++spent_count_;
+    }
+  }
+  for (auto* p : built) p->source.reset();  // beyond that bound (no appends for a long while): here
   std::vector<stored_record> records;
   records.reserve(batch.size());
   std::uint64_t seq = head_.seq;

@@ -16,6 +16,7 @@
 // time) with the Ed25519 key, stores it, and appends it to the checkpoint file.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -114,6 +115,7 @@ class audit_log {
     std::unique_ptr<pending_event> source;  ///< null once built
     std::optional<event> e;                 ///< built by the writer; kept while the store fails
     std::uint64_t ticket = 0;
+    std::size_t origin = 0;  ///< the appending thread's spent_ list
   };
 
   std::uint64_t enqueue(std::unique_ptr<pending_event> e, bool urgent);
@@ -143,11 +145,15 @@ class audit_log {
   std::condition_variable wake_writer_;
   std::condition_variable committed_;
   std::vector<pending> queue_;
-  /// Facts the writer has built records from, destroyed a few per append by the appending threads. Sessions
-  /// allocate them; were the writer to free them, glibc's per-thread caches of the sessions would never
-  /// refill and every allocation there would take the allocator's slow path.
-  std::vector<std::unique_ptr<pending_event>> spent_;
+  /// Facts the writer has built records from, destroyed a few per append by the thread that appended them
+  /// (one list per appending thread, threads beyond spent_lists sharing). Sessions allocate them; were the
+  /// writer (or another session thread) to free them, glibc's per-thread caches of the sessions would never
+  /// refill, every allocation there would take the allocator's slow path, and the memory and the reference
+  /// counts the facts hold would move between cores.
+  static constexpr std::size_t spent_lists = 16;
   static constexpr std::size_t spent_per_append = 4;
+  std::array<std::vector<std::unique_ptr<pending_event>>, spent_lists> spent_;
+  std::size_t spent_count_ = 0;
   std::uint64_t next_ticket_ = 0;
   std::uint64_t committed_ticket_ = 0;  ///< every ticket up to here is committed
   std::uint64_t failed_ticket_ = 0;     ///< every ticket up to here has failed at least once
