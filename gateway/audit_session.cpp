@@ -44,8 +44,8 @@ shared_statement_text audit_session::text_of(std::string_view sql) {
   return last_text_;
 }
 
-void audit_session::bound(const pg::bind& bind, pg_response_queue::portal_info& portal) const {
-  portal.audit_params = recorder_ ? audit_recorder::encode_params(bind) : std::string();
+std::string audit_session::params_of(const pg::bind& bind) const {
+  return recorder_ ? audit_recorder::encode_params(bind) : std::string();
 }
 
 void audit_session::on_client_message(const pg::frame& f, const pg_response_queue& responses) {

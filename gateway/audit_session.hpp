@@ -31,9 +31,9 @@ class audit_session {
   /// Before the session handles a client message: starts a statement's clock (Query, Execute), marks a Sync,
   /// and names this session to the decide step's records.
   void on_client_message(const pg::frame& f, const pg_response_queue& responses);
-  /// The session bound `portal` with `bind`: keeps the parameters for the decision records of the portal's
-  /// Executes (as the audit log hashes them; nothing with the audit log off).
-  void bound(const pg::bind& bind, pg_response_queue::portal_info& portal) const;
+  /// What a portal bound with `bind` keeps for the decision records of its Executes: the parameters as the
+  /// audit log hashes them ("" with the audit log off).
+  [[nodiscard]] std::string params_of(const pg::bind& bind) const;
   /// Before the session handles a server message: `front` is what the server is answering (or null).
   void on_server_message(const pg::frame& f, const expected_response* front, const row_rewriter& rewriter,
                          const session_identity& who);

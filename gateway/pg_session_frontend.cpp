@@ -159,8 +159,7 @@ pg_session::maybe_end pg_session::on_bind(const pg::frame& f, std::string& to_up
   if (portal == responses_.portals.end())
     portal = responses_.portals.emplace(std::string(b->portal), pg_response_queue::portal_info{}).first;
   portal->second = {std::string(b->statement), st->second.sql, b->result_formats,
-                    std::make_shared<shape_slot>()};
-  audit_.bound(*b, portal->second);
+                    std::make_shared<shape_slot>(), audit_.params_of(*b)};
   if (st->second.shape)
     portal->second.slot->shape = apply_result_formats(*st->second.shape, b->result_formats);
   forward(f, to_upstream);
