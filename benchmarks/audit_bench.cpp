@@ -108,11 +108,32 @@ struct run_config {
   int sessions = 4;
 };
 
+// The client's messages of one statement, as the session hands them to audit_session (and, for a Bind, keeps
+// the portal); returns the statement's text.
+std::string_view client_side(const run_config& cfg, session_sim& sim, const messages& m, long i,
+                             std::string& query) {
+  if (cfg.prepared) {
+    const auto f = frame_of(m.bind);
+    sim.audit.on_client_message(f, sim.responses);
+    const auto bind = *pg::bind::decode(f);
+    sim.responses.portals[""] = {"P0", std::string(prepared_sql), {}, nullptr, sim.audit.params_of(bind)};
+    sim.audit.on_client_message(frame_of(m.execute), sim.responses);
+    return prepared_sql;
+  }
+  query.clear();
+  pg::query{"SELECT abalance FROM pgbench_accounts WHERE aid = " + std::to_string(i % 100000) + ";"}.encode(
+      query);
+  const auto f = frame_of(query);
+  sim.audit.on_client_message(f, sim.responses);
+  return pg::query::decode(f)->sql;
+}
+
 // One session thread: `statements` statements round-robin over its sessions; returns its CPU µs.
-double run_thread(const run_config& cfg, int thread, std::shared_ptr<audit_recorder> recorder) {
+double run_thread(const run_config& cfg, int thread, const std::shared_ptr<audit_recorder>& recorder) {
   const auto policy = std::make_shared<const policy::policy_model>();
   const policy::decision verdict{
       policy::rule_action::allow, "dba-work", "", policy::statement_kind::read, {}};
+  const auto via = cfg.prepared ? statement_request::protocol::extended : statement_request::protocol::simple;
   const messages m = make_messages();
   std::vector<std::unique_ptr<session_sim>> sessions;
   for (int s = 0; s < cfg.sessions; ++s) {
@@ -126,34 +147,10 @@ double run_thread(const run_config& cfg, int thread, std::shared_ptr<audit_recor
   const double start = thread_cpu_us();
   for (long i = 0; i < cfg.statements; ++i) {
     auto& sim = *sessions[static_cast<std::size_t>(i % cfg.sessions)];
-    std::string_view sql = prepared_sql;
-    const pg::bind* bound = nullptr;
-    std::optional<pg::bind> bind;
-    if (cfg.prepared) {
-      const auto f = frame_of(m.bind);
-      sim.audit.on_client_message(f, sim.responses);
-      bind = *pg::bind::decode(f);
-      sim.responses.portals[""] = {"P0", std::string(prepared_sql), {}, nullptr};
-      bound = &*bind;
-      sim.audit.bound(*bind, sim.responses.portals[""]);
-      sim.audit.on_client_message(frame_of(m.execute), sim.responses);
-    } else {
-      query.clear();
-      const auto text =
-          "SELECT abalance FROM pgbench_accounts WHERE aid = " + std::to_string(i % 100000) + ";";
-      pg::query{text}.encode(query);
-      const auto f = frame_of(query);
-      sim.audit.on_client_message(f, sim.responses);
-      sql = pg::query::decode(f)->sql;
-    }
+    const auto sql = client_side(cfg, sim, m, i, query);
     const auto analysis = analysis_cache::for_this_thread().get(sql, policy);
     if (recorder)
-      recorder->record_decision(
-          sim.who,
-          {cfg.prepared ? statement_request::protocol::extended : statement_request::protocol::simple, sql,
-           nullptr, false},
-          analysis, &verdict, decision::allow());
-    (void)bound;
+      recorder->record_decision(sim.who, {via, sql, nullptr, false}, analysis, &verdict, decision::allow());
     if (cfg.prepared) sim.audit.on_client_message(frame_of(m.sync), sim.responses);
     for (const auto* reply : {&m.bind_complete, &m.data_row, &m.command_complete, &m.ready}) {
       if (!cfg.prepared && reply == &m.bind_complete) continue;
