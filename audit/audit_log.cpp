@@ -58,7 +58,7 @@ std::string person_of(const event& e) {
 class ready_event final : public pending_event {
  public:
   explicit ready_event(event e) : e_(std::move(e)) {}
-  event build() override { return std::move(e_); }
+  void build(std::vector<event>& out) override { out.push_back(std::move(e_)); }
 
  private:
   event e_;
@@ -105,7 +105,7 @@ std::uint64_t audit_log::enqueue(std::unique_ptr<pending_event> e, bool urgent) 
     return 0;
   }
   const std::uint64_t ticket = ++next_ticket_;
-  queue_.push_back({std::move(e), std::nullopt, ticket, origin});
+  queue_.push_back({std::move(e), false, {}, ticket, origin});
   urgent_ = urgent_ || urgent;
   const bool wake = writer_idle_ || (urgent && writer_gathering_);
   lock.unlock();
@@ -117,16 +117,8 @@ void audit_log::append(event e) {
   enqueue(std::make_unique<ready_event>(std::move(e)), false);
 }
 
-std::uint64_t audit_log::append(std::unique_ptr<pending_event> e) {
-  return enqueue(std::move(e), false);
-}
-
-audit_log::pending* audit_log::queued(std::uint64_t ticket) {
-  // The queue holds consecutive tickets in order (dropped events get none), starting at the front's.
-  if (ticket == 0 || queue_.empty() || ticket < queue_.front().ticket) return nullptr;
-  const auto index = static_cast<std::size_t>(ticket - queue_.front().ticket);
-  if (index >= queue_.size() || queue_[index].ticket != ticket || !queue_[index].source) return nullptr;
-  return &queue_[index];
+bool audit_log::append(std::unique_ptr<pending_event> e) {
+  return enqueue(std::move(e), false) != 0;
 }
 
 bool audit_log::append_durable(event e) {
@@ -190,11 +182,12 @@ std::vector<stored_record> audit_log::encode_batch(std::vector<pending>& batch, 
   events.reserve(batch.size());
   std::vector<pending*> built;
   for (auto& p : batch) {
-    if (!p.e) {
-      p.e = p.source->build();
+    if (!p.built) {
+      p.source->build(p.events);
+      p.built = true;
       built.push_back(&p);
     }
-    events.push_back(&*p.e);
+    for (const auto& e : p.events) events.push_back(&e);
   }
   if (!built.empty()) {
     std::lock_guard lock(mutex_);
@@ -253,7 +246,7 @@ bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
     unsynced_ = true;
     unsynced_since_ = now;
   }
-  head_ = {records.back().seq, prev};
+  if (!records.empty()) head_ = {records.back().seq, prev};  // a batch may build no events
   committed_seq_.store(head_.seq);
   {
     std::lock_guard lock(mutex_);

@@ -1,12 +1,12 @@
 // The append-only, hash-chained audit log. Any thread appends; one writer thread numbers the events, chains
 // them (each record's body carries the previous record's hash) and commits whatever has queued up in one
 // store transaction (group commit), so the hot path never waits on fsync for ordinary events; those
-// commits are synced to stable storage within sync_interval. A caller may
-// hand over a pending_event instead of a finished event: the writer thread then does the costly part of
-// building it (keyed hashes, lists), and the caller only pays for copying what it saw. Until the writer takes
-// a queued event for its next transaction, its appender may still amend it (the gateway folds a statement's
-// outcome into its queued decision: one record instead of two). Events that must be on disk before the
-// gateway acts on them (a denial, a hold, an approval step) use append_durable, which waits for their commit.
+// commits are synced to stable storage within sync_interval. A caller may hand over a pending_event instead
+// of a finished event: the writer thread then does the costly part of building it (keyed hashes, lists), and
+// the caller only pays for copying what it saw. One pending_event may stand for several events (the gateway
+// queues a session's statements as one batch that the session fills until the writer takes it). Events that
+// must be on disk before the gateway acts on them (a denial, a hold, an approval step) use append_durable,
+// which waits for their commit.
 //
 // When the store fails (disk full, read-only, file deleted), the log turns unhealthy with the reason, keeps
 // the unwritten events in memory (bounded), and retries; it turns healthy again after the first successful
@@ -53,12 +53,13 @@ struct log_options {
   std::chrono::milliseconds sync_interval{200};
 };
 
-/// The facts of one event as captured where it happened; the writer thread turns them into the event.
+/// The facts of one or more events as captured where they happened; the writer thread turns them into the
+/// events.
 class pending_event {
  public:
   virtual ~pending_event() = default;
-  /// Writer thread, once per event, in append order.
-  virtual event build() = 0;
+  /// Writer thread, once, in append order: appends the events to `out`, in their order.
+  virtual void build(std::vector<event>& out) = 0;
 };
 
 /// What the writer thread reports to the gateway's log.
@@ -80,18 +81,8 @@ class audit_log {
 
   /// Queues an event and returns at once.
   void append(event e);
-  /// Queues an event and returns at once with its ticket for amend() (0: dropped, see dropped_events()).
-  std::uint64_t append(std::unique_ptr<pending_event> e);
-  /// Runs `change(pending_event&)` on the event appended with `ticket` if the writer has not taken it yet,
-  /// under the queue's lock, and returns what `change` returned; false (without running it) once the
-  /// writer has taken the event. An amended event is written and committed exactly when it would have been
-  /// without the change: amending never delays a record.
-  template <class Change>
-  bool amend(std::uint64_t ticket, Change&& change) {
-    std::lock_guard lock(mutex_);
-    pending* p = queued(ticket);
-    return p && change(*p->source);
-  }
+  /// Queues events and returns at once; false when they were dropped (see dropped_events()).
+  bool append(std::unique_ptr<pending_event> e);
   /// Queues an event and waits until it is committed. False when the log is unhealthy or the commit
   /// failed: the caller must not act as if the event were recorded (the event stays queued and is written
   /// once the store recovers).
@@ -113,14 +104,14 @@ class audit_log {
  private:
   struct pending {
     std::unique_ptr<pending_event> source;  ///< null once built
-    std::optional<event> e;                 ///< built by the writer; kept while the store fails
+    bool built = false;
+    std::vector<event> events;  ///< built by the writer; kept while the store fails
     std::uint64_t ticket = 0;
     std::size_t origin = 0;  ///< the appending thread's spent_ list
   };
 
+  /// The event's ticket (0: dropped).
   std::uint64_t enqueue(std::unique_ptr<pending_event> e, bool urgent);
-  /// The queued (not yet taken) event with `ticket`, or null. Caller holds mutex_.
-  pending* queued(std::uint64_t ticket);
   /// Writer: lets ordinary events gather for commit_delay unless someone waits for a commit.
   void gather(std::unique_lock<std::mutex>& lock);
   void run_writer();

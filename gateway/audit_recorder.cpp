@@ -94,168 +94,18 @@ std::string_view verdict_name(decision::verdict v) {
   return "deny";
 }
 
-// Writer thread: the statement's keyed hash, worked out once for its decision and outcome records.
-const std::string& text_hmac(audit_statement_text& text, const audit::hmac_key& key) {
-  if (text.text_hmac.empty()) text.text_hmac = key.digest_hex(text.sql);
-  return text.text_hmac;
+// The current session's open batch when `session` is that session, else null.
+std::shared_ptr<statement_batch>* batch_of(std::uint64_t session) {
+  return current.batch && current.session == session ? current.batch : nullptr;
 }
 
-// What a decision record takes from the analysis besides its kinds: the normalized text of every
-// statement and every relation read or written, as written.
-struct statement_summary {
-  std::string normalized;
-  std::vector<std::string> tables;
-};
-using shared_summary = std::shared_ptr<const statement_summary>;
-
-statement_summary summarize(const policy::analysis& analysis) {
-  statement_summary out;
-  for (const auto& st : analysis.statements)
-    if (!st.normalized.empty()) out.normalized += (out.normalized.empty() ? "" : "; ") + st.normalized;
-  for (const auto& st : analysis.statements) {
-    for (const auto* list : {&st.tables_read, &st.tables_written}) {
-      for (const auto& t : *list) {
-        auto name = t.qualified();
-        if (std::find(out.tables.begin(), out.tables.end(), name) == out.tables.end())
-          out.tables.push_back(std::move(name));
-      }
-    }
-  }
-  return out;
-}
-
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
-// Session thread: summaries of single statements by normalized text, so a statement seen before costs one
-// lookup and the analysis (a fresh copy per statement for texts that differ only in literals) is never kept
-// past the decide step. The normalized text fixes the relations: literals are all it leaves out. Only
-// normalized text is kept, never literals. Several statements in one Query are summarized each time.
-shared_summary summary_of(const policy::analysis& analysis) {
-  constexpr std::size_t max_entries = 1024;
-  thread_local std::unordered_map<std::string, shared_summary, string_hash, std::equal_to<>> known;
-  if (analysis.statements.size() != 1 || analysis.statements.front().normalized.empty())
-    return std::make_shared<const statement_summary>(summarize(analysis));
-  const std::string_view normalized = analysis.statements.front().normalized;
-  if (auto it = known.find(normalized); it != known.end()) return it->second;
-  auto summary = std::make_shared<const statement_summary>(summarize(analysis));
-  if (known.size() >= max_entries) known.clear();
-  known.emplace(std::string(normalized), summary);
-  return summary;
-}
-
-// Writer thread: "read,export" as a list.
-void add_kinds(audit::decision_info& info, policy::kind_set kinds) {
-  const std::string names = kinds.to_string();
-  for (std::size_t start = 0; start < names.size();) {
-    const auto comma = names.find(',', start);
-    info.kinds.push_back(names.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    start = comma == std::string::npos ? names.size() : comma + 1;
+// Nothing more joins the session's open batch: a record that must follow its statements comes next.
+void end_batch(std::uint64_t session) {
+  if (auto* open = batch_of(session); open && *open) {
+    (*open)->close();
+    open->reset();
   }
 }
-
-// What the writer needs besides the facts: the HMAC key and whether statement text is kept. The recorder
-// owns the key and closes its log (building every queued record) before the key goes.
-struct hashing {
-  const audit::hmac_key* key = nullptr;
-  bool keep_literals = false;
-};
-
-// What decision and outcome records of one statement share: the session, the person, the text. The writer
-// fills the common fields and the text's HMAC.
-class pending_statement_event : public audit::pending_event {
- protected:
-  pending_statement_event(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
-                          shared_statement_text text)
-      : hashing_(h), session_(session), who_(std::move(who)), text_(std::move(text)) {}
-
-  audit::event start(audit::event_kind kind) {
-    audit::event e;
-    e.kind = kind;
-    e.time = time_;
-    e.session = session_;
-    e.who = std::move(who_);
-    return e;
-  }
-  audit::statement_info statement() const {
-    audit::statement_info s;
-    s.key_id = hashing_.key->id();
-    s.text_hmac = text_hmac(*text_, *hashing_.key);
-    return s;
-  }
-
-  hashing hashing_;
-  std::chrono::system_clock::time_point time_ = std::chrono::system_clock::now();
-  std::uint64_t session_;
-  std::shared_ptr<const audit::actor> who_;
-  shared_statement_text text_;
-};
-
-// A decision record as the session saw it: verdict, rule and reason, the text, the parameters, the kinds
-// and the statement's summary. The writer adds the HMACs and the lists. An allowed statement's outcome that
-// arrives while this is still queued is folded in: one `statement` record with both sections, one body,
-// one chain hash and one row instead of two, which halves the writer's work per statement.
-class pending_decision final : public pending_statement_event {
- public:
-  pending_decision(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
-                   shared_statement_text text, std::optional<std::string> params, shared_summary summary,
-                   policy::kind_set kinds, audit::decision_info info)
-      : pending_statement_event(h, session, std::move(who), std::move(text)),
-        params_(std::move(params)),
-        summary_(std::move(summary)),
-        kinds_(kinds),
-        info_(std::move(info)) {}
-
-  // Under the log's queue lock, before the writer takes this event.
-  bool absorb(audit::outcome_info& result) {
-    if (outcome_) return false;
-    outcome_ = std::move(result);
-    return true;
-  }
-
-  audit::event build() override {
-    audit::event e = start(outcome_ ? audit::event_kind::statement : audit::event_kind::decision);
-    audit::statement_info s = statement();
-    if (summary_) {
-      s.normalized = summary_->normalized;
-      add_kinds(info_, kinds_);
-      info_.tables = summary_->tables;
-    }
-    if (params_) s.params_hmac = hashing_.key->digest_hex(*params_);
-    if (hashing_.keep_literals) s.text = text_->sql;
-    e.statement = std::move(s);
-    e.decision = std::move(info_);
-    e.outcome = std::move(outcome_);
-    return e;
-  }
-
- private:
-  std::optional<std::string> params_;  ///< encode_params of the Bind, when there was one
-  shared_summary summary_;             ///< null without an analysis
-  policy::kind_set kinds_;
-  audit::decision_info info_;
-  std::optional<audit::outcome_info> outcome_;  ///< folded in by absorb()
-};
-
-// An outcome record: the counters the session kept; the writer adds the text's HMAC.
-class pending_outcome final : public pending_statement_event {
- public:
-  pending_outcome(hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
-                  shared_statement_text text, audit::outcome_info result)
-      : pending_statement_event(h, session, std::move(who), std::move(text)), result_(std::move(result)) {}
-
-  audit::event build() override {
-    audit::event e = start(audit::event_kind::outcome);
-    e.statement = statement();
-    e.outcome = std::move(result_);
-    return e;
-  }
-
- private:
-  audit::outcome_info result_;
-};
 
 }  // namespace
 
@@ -325,30 +175,58 @@ audit::event audit_recorder::make_event(audit::event_kind kind, std::uint64_t se
   return e;
 }
 
-std::unique_ptr<audit::pending_event> audit_recorder::decision_facts(const session_identity& who,
-                                                                     const statement_request& request,
-                                                                     shared_statement_text text,
-                                                                     const policy::analysis* analysis,
-                                                                     audit::decision_info info) const {
-  std::optional<std::string> params;
+statement_fact audit_recorder::decision_fact(const statement_request& request, shared_statement_text text,
+                                             const policy::analysis* analysis, audit::decision_info info) {
+  statement_fact fact;
+  fact.text = std::move(text);
   if (request.bind)
-    params = encode_params(*request.bind);  // the Bind's bytes do not outlive the call
+    fact.params = encode_params(*request.bind);  // the Bind's bytes do not outlive the call
   else if (current.params && is_current_statement(request.sql))
-    params = *current.params;  // an Execute: its portal's Bind
-  return std::make_unique<pending_decision>(hashing{key_.get(), keep_literals_}, current_session(),
-                                            actor_for(who), std::move(text), std::move(params),
-                                            analysis ? summary_of(*analysis) : nullptr,
-                                            analysis ? analysis->kinds : policy::kind_set{}, std::move(info));
+    fact.params = *current.params;  // an Execute: its portal's Bind
+  if (analysis) {
+    fact.summary = summary_of(*analysis);
+    fact.kinds = analysis->kinds;
+  }
+  fact.decision = std::move(info);
+  return fact;
+}
+
+void audit_recorder::batch_fact(std::shared_ptr<statement_batch>& open, std::uint64_t session,
+                                const std::shared_ptr<const audit::actor>& who, statement_fact& fact,
+                                statement_slot* slot) {
+  std::size_t index = 0;
+  if (!open || open->who() != who || !open->add(fact, index)) {
+    auto batch = std::make_shared<statement_batch>(hashing(), session, who);
+    batch->add(fact, index);
+    if (!log_->append(queue_batch(batch))) {  // dropped: the log says so in its notices
+      open.reset();
+      if (slot) *slot = {};
+      return;
+    }
+    open = std::move(batch);
+  }
+  if (slot) *slot = {open, index};
+}
+
+bool audit_recorder::append_single(std::shared_ptr<const audit::actor> who, statement_fact fact,
+                                   bool durable) {
+  const auto session = current_session();
+  end_batch(session);
+  auto facts = single_fact(hashing(), session, std::move(who), std::move(fact));
+  return durable ? log_->append_durable(std::move(facts)) : log_->append(std::move(facts));
 }
 
 decision audit_recorder::refuse_unavailable(const session_identity& who, const statement_request& request) {
-  log_->append(decision_facts(who, request, text_for(request.sql), nullptr,
+  if (auto* slot = is_current_statement(request.sql) ? current.slot : nullptr) *slot = {};
+  append_single(actor_for(who),
+                decision_fact(request, text_for(request.sql), nullptr,
                               audit::decision_info{"deny",
                                                    std::string(audit_unavailable_rule),
                                                    "the audit log is unavailable",
                                                    {},
                                                    {},
-                                                   std::string(audit_unavailable_sqlstate)}));
+                                                   std::string(audit_unavailable_sqlstate)}),
+                false);
   return decision::deny(std::string(audit_unavailable_sqlstate),
                         "phigate: the audit log is unavailable, so statements are refused until it recovers "
                         "(the gateway's log says why)");
@@ -394,18 +272,23 @@ decision audit_recorder::record_decision(const session_identity& who, const stat
     if (d.what != decision::verdict::allow) info.reason = verdict->reason;
   }
   if (request.approved) info.reason = "runs under a consumed approval";
-  // Only the statement the session is handling gets the ticket its outcome looks for.
-  std::uint64_t* ticket = is_current_statement(request.sql) ? current.decision_ticket : nullptr;
-  auto facts = decision_facts(who, request, text_for(request.sql), analysis.get(), std::move(info));
-  if (d.what == decision::verdict::allow) {
-    const auto queued = log_->append(std::move(facts));
-    if (ticket) *ticket = queued;
+  // Only the statement the session is handling learns where its decision is, for its outcome.
+  statement_slot* slot = is_current_statement(request.sql) ? current.slot : nullptr;
+  auto fact = decision_fact(request, text_for(request.sql), analysis.get(), std::move(info));
+  auto actor = actor_for(who);
+  auto* open = batch_of(current_session());
+  if (d.what == decision::verdict::allow && open && current.who && actor == *current.who) {
+    batch_fact(*open, current_session(), actor, fact, slot);
     return d;
   }
-  if (ticket) *ticket = 0;  // no outcome follows a refusal; nor may it join an earlier decision
+  if (slot) *slot = {};  // no outcome follows a refusal; nor may it join an earlier decision
   // A denial or hold must be on disk before the client hears of it: an auditor asking "was this refused?"
   // gets an answer for every refusal the client saw.
-  if (!log_->append_durable(std::move(facts))) return refuse_unavailable(who, request);
+  if (d.what == decision::verdict::allow) {
+    append_single(std::move(actor), std::move(fact), false);
+    return d;
+  }
+  if (!append_single(std::move(actor), std::move(fact), true)) return refuse_unavailable(who, request);
   return d;
 }
 
@@ -413,6 +296,7 @@ bool audit_recorder::approval_step(const session_identity& requester, std::uint6
                                    std::string_view request_id, std::string_view step,
                                    const std::vector<std::string>& approvers, std::string_view reason,
                                    std::string_view digest, std::string_view normalized) {
+  end_batch(session);  // the step follows the statements the session sent before it
   auto e = make_event(audit::event_kind::approval, session, &requester);
   e.approval = audit::approval_info{std::string(request_id), std::string(step), approvers,
                                     std::string(reason), std::string(digest)};
@@ -424,16 +308,15 @@ bool audit_recorder::approval_step(const session_identity& requester, std::uint6
   return log_->append_durable(std::move(e));
 }
 
-void audit_recorder::outcome(std::uint64_t session, std::shared_ptr<const audit::actor> who,
-                             shared_statement_text sql, std::uint64_t ticket, audit::outcome_info result) {
-  // The ticket names the pending_decision this recorder queued for this statement on this session's thread;
-  // once the writer has taken it, amend() does nothing and the outcome gets its own record.
-  if (ticket != 0 && log_->amend(ticket, [&](audit::pending_event& queued) {
-        return static_cast<pending_decision&>(queued).absorb(result);
-      }))
-    return;
-  log_->append(std::make_unique<pending_outcome>(hashing{key_.get(), keep_literals_}, session, std::move(who),
-                                                 std::move(sql), std::move(result)));
+void audit_recorder::outcome(std::uint64_t session, const std::shared_ptr<const audit::actor>& who,
+                             shared_statement_text sql, const statement_slot& slot,
+                             audit::outcome_info result, std::shared_ptr<statement_batch>& open) {
+  if (slot.batch && slot.batch->complete(slot.index, result)) return;
+  statement_fact fact;
+  fact.text = std::move(sql);
+  fact.decided = false;
+  fact.outcome = std::move(result);
+  batch_fact(open, session, who, fact, nullptr);
 }
 
 }  // namespace phigate

@@ -6,7 +6,9 @@
 // A statement's records are built on the log's writer thread, not on the session's: the session hands over
 // the facts it saw (its shared actor, the statement text, the verdict, the statement's kinds and a summary
 // of its analysis shared by every statement with the same normalized text, the outcome counters) and the
-// writer works out the HMACs and the lists.
+// writer works out the HMACs and the lists. A session's allowed statements go into its open batch (see
+// audit_facts.hpp); any other record of the session closes the batch first, so the session's records keep
+// their order.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 
 #include "audit/audit_log.hpp"
 #include "audit/crypto.hpp"
+#include "gateway/audit_facts.hpp"
 #include "gateway/config_audit.hpp"
 #include "gateway/seams.hpp"
 
@@ -35,16 +38,6 @@ inline constexpr std::string_view audit_unavailable_sqlstate = "58030";
 /// The rule id the audit trail gives such a refusal.
 inline constexpr std::string_view audit_unavailable_rule = "audit-unavailable";
 
-/// The exact text of one statement, copied once and shared by its decision and outcome records (and by the
-/// next statements of the session with the same text: a prepared statement's Executes); the writer thread
-/// works out its keyed hash once for all of them.
-struct audit_statement_text {
-  explicit audit_statement_text(std::string_view text) : sql(text) {}
-  const std::string sql;
-  std::string text_hmac;  ///< writer thread only; "" until the text's first record is built
-};
-using shared_statement_text = std::shared_ptr<audit_statement_text>;
-
 /// What the calling worker thread is handling a client message for (set by audit_session), so the decide
 /// step's records name the session and share its actor and the statement's text without the gate knowing
 /// them. The pointers are the session's own and valid while it handles that message.
@@ -54,9 +47,11 @@ struct audit_context {
   const shared_statement_text* text = nullptr;  ///< the Query's or Execute's text; null for other messages
   /// The Execute's parameters as encode_params wrote them at Bind; null without (Query, Parse)
   const std::string* params = nullptr;
-  /// Where the statement's allow decision leaves the log's ticket for it, so the statement's outcome can be
-  /// folded into the decision while that is still queued (set to 0 for a refusal)
-  std::uint64_t* decision_ticket = nullptr;
+  /// Where the statement's allow decision lands, so its outcome can be folded into it (emptied for a
+  /// refusal); null for other messages
+  statement_slot* slot = nullptr;
+  /// The session's open batch of allowed statements (see audit_facts.hpp); null: none is kept
+  std::shared_ptr<statement_batch>* batch = nullptr;
 };
 
 class audit_recorder {
@@ -96,11 +91,12 @@ class audit_recorder {
                      std::string_view reason, std::string_view digest, std::string_view normalized);
 
   /// What a forwarded statement did; `sql` is its exact text (hashed, never stored unless keep_literals).
-  /// When the statement's allow decision (`decision_ticket`, as record_decision left it) has not been taken
-  /// for writing yet, the two become one record of kind `statement`; otherwise (a long statement) the
-  /// outcome is a record of its own.
-  void outcome(std::uint64_t session, std::shared_ptr<const audit::actor> who, shared_statement_text sql,
-               std::uint64_t decision_ticket, audit::outcome_info result);
+  /// When the batch that holds the statement's allow decision (`slot`, as record_decision left it) has not
+  /// been taken for writing yet, the two become one record of kind `statement`; otherwise (a long
+  /// statement) the outcome goes into the session's open batch `open` as a record of its own.
+  void outcome(std::uint64_t session, const std::shared_ptr<const audit::actor>& who,
+               shared_statement_text sql, const statement_slot& slot, audit::outcome_info result,
+               std::shared_ptr<statement_batch>& open);
 
   /// A Bind's parameters as their keyed hash covers them: count, then per parameter its format and a
   /// length-prefixed value (-1 for NULL), so no two different parameter lists encode alike.
@@ -122,12 +118,16 @@ class audit_recorder {
 
  private:
   audit::event make_event(audit::event_kind kind, std::uint64_t session, const session_identity* who) const;
-  /// The decision record's facts as the session saw them; the writer builds the rest.
-  std::unique_ptr<audit::pending_event> decision_facts(const session_identity& who,
-                                                       const statement_request& request,
-                                                       shared_statement_text text,
-                                                       const policy::analysis* analysis,
-                                                       audit::decision_info info) const;
+  [[nodiscard]] audit_hashing hashing() const noexcept { return {key_.get(), keep_literals_}; }
+  /// The decision's facts as the session saw them; the writer builds the rest.
+  static statement_fact decision_fact(const statement_request& request, shared_statement_text text,
+                                      const policy::analysis* analysis, audit::decision_info info);
+  /// Adds `fact` to the session's open batch `open`, or to a new one it queues; `slot` (if any) learns where.
+  void batch_fact(std::shared_ptr<statement_batch>& open, std::uint64_t session,
+                  const std::shared_ptr<const audit::actor>& who, statement_fact& fact, statement_slot* slot);
+  /// Queues `fact` as a record of its own, after everything the calling thread's session batched so far;
+  /// `durable`: waits for its commit. False when it was dropped or (durable) not committed.
+  bool append_single(std::shared_ptr<const audit::actor> who, statement_fact fact, bool durable);
 
   std::unique_ptr<audit::audit_log> log_;
   std::shared_ptr<const audit::hmac_key> key_;

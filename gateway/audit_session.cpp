@@ -74,7 +74,7 @@ void audit_session::on_client_message(const pg::frame& f, const pg_response_queu
       s.what = statement::kind::sync;
       break;
     default:
-      audit_recorder::set_current({id_, &actor_});
+      audit_recorder::set_current({id_, &actor_, nullptr, nullptr, nullptr, &batch_});
       return;
   }
   s.started = std::chrono::steady_clock::now();
@@ -82,7 +82,7 @@ void audit_session::on_client_message(const pg::frame& f, const pg_response_queu
   auto& queued = pending_.emplace_back(std::move(s));
   // The decide step's record for this message shares the actor, the text and the parameters.
   audit_recorder::set_current(
-      {id_, &actor_, queued.sql ? &queued.sql : nullptr, params, &queued.decision_ticket});
+      {id_, &actor_, queued.sql ? &queued.sql : nullptr, params, &queued.slot, &batch_});
 }
 
 void audit_session::finish(statement& s, const row_rewriter& rewriter, const session_identity& who) {
@@ -98,7 +98,7 @@ void audit_session::finish(statement& s, const row_rewriter& rewriter, const ses
           .count());
   if (!actor_) actor_ = audit_recorder::make_actor(who);
   if (!s.sql) s.sql = std::make_shared<audit_statement_text>(std::string_view());
-  recorder_->outcome(id_, actor_, std::move(s.sql), s.decision_ticket, std::move(s.result));
+  recorder_->outcome(id_, actor_, std::move(s.sql), s.slot, std::move(s.result), batch_);
 }
 
 void audit_session::drop_until_sync() {

@@ -45,8 +45,8 @@ class audit_session {
   struct statement {
     enum class kind { query, execute, sync } what = kind::query;
     std::chrono::steady_clock::time_point started;
-    shared_statement_text sql;          ///< null for Sync
-    std::uint64_t decision_ticket = 0;  ///< the log's ticket of its allow decision (see audit_context)
+    shared_statement_text sql;  ///< null for Sync
+    statement_slot slot;        ///< where its allow decision is (see audit_context)
     audit::outcome_info result;
     bool refused = false;  ///< the decide step refused it: its decision record says so, no outcome follows
   };
@@ -61,6 +61,7 @@ class audit_session {
   std::uint64_t id_ = 0;
   std::shared_ptr<const audit::actor> actor_;
   shared_statement_text last_text_;
+  std::shared_ptr<statement_batch> batch_;  ///< the session's open batch of allowed statements
   std::deque<statement> pending_;
   std::map<std::string, std::uint64_t> masked_seen_;  ///< the rewriter's counts at the last outcome
 };

@@ -71,8 +71,9 @@ TEST_CASE("a statement's decision and outcome records are built from one copy of
     auto recorder = f.recorder();
     const shared_statement_text text = std::make_shared<audit_statement_text>(sql);
     const auto actor = audit_recorder::make_actor(who);
-    std::uint64_t ticket = 0;
-    audit_recorder::set_current({7, &actor, &text, nullptr, &ticket});
+    statement_slot slot;
+    std::shared_ptr<statement_batch> batch;
+    audit_recorder::set_current({7, &actor, &text, nullptr, &slot, &batch});
     const auto d = recorder->record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
                                              analyze(sql), nullptr, decision::allow());
     CHECK(d.what == decision::verdict::allow);
@@ -80,7 +81,7 @@ TEST_CASE("a statement's decision and outcome records are built from one copy of
     audit::outcome_info result;
     result.rows = 1;
     result.command = "SELECT";
-    recorder->outcome(7, actor, text, ticket, std::move(result));
+    recorder->outcome(7, actor, text, slot, std::move(result), batch);
     audit_recorder::set_current_session(0);
     recorder->close();
   }
@@ -161,17 +162,24 @@ audit::outcome_info one_row() {
   return result;
 }
 
-// The decide step for `text` as the session's current statement; `ticket` gets what its outcome needs.
-decision decide(audit_recorder& recorder, const shared_statement_text& text, decision d,
-                std::uint64_t& ticket) {
-  const auto who = alice();
-  const auto actor = audit_recorder::make_actor(who);
-  audit_recorder::set_current({9, &actor, &text, nullptr, &ticket});
-  auto out = recorder.record_decision(who, {statement_request::protocol::simple, sql, nullptr, false},
-                                      analyze(sql), nullptr, std::move(d));
-  audit_recorder::set_current_session(0);
-  return out;
-}
+// What audit_session keeps for session 9: its actor and its open batch.
+struct session_state {
+  std::shared_ptr<const audit::actor> actor = audit_recorder::make_actor(alice());
+  std::shared_ptr<statement_batch> batch;
+
+  // The decide step for `text` as the session's current statement; `slot` learns where its decision is.
+  decision decide(audit_recorder& recorder, const shared_statement_text& text, decision d,
+                  statement_slot& slot) {
+    audit_recorder::set_current({9, &actor, &text, nullptr, &slot, &batch});
+    auto out = recorder.record_decision(alice(), {statement_request::protocol::simple, sql, nullptr, false},
+                                        analyze(sql), nullptr, std::move(d));
+    audit_recorder::set_current_session(0);
+    return out;
+  }
+  void outcome(audit_recorder& recorder, const shared_statement_text& text, const statement_slot& slot) {
+    recorder.outcome(9, actor, text, slot, one_row(), batch);
+  }
+};
 
 }  // namespace
 
@@ -181,9 +189,10 @@ TEST_CASE("an outcome that arrives while its decision is queued makes one statem
   {
     auto recorder = f.recorder(false, slow_commit());
     auto text = std::make_shared<audit_statement_text>(sql);
-    std::uint64_t ticket = 0;
-    decide(*recorder, text, decision::allow(), ticket);
-    recorder->outcome(9, audit_recorder::make_actor(alice()), text, ticket, one_row());
+    session_state session;
+    statement_slot slot;
+    session.decide(*recorder, text, decision::allow(), slot);
+    session.outcome(*recorder, text, slot);
     recorder->close();
   }
   const auto records = f.bodies();
@@ -209,11 +218,12 @@ TEST_CASE("an outcome whose decision was already committed stays a record of its
   {
     auto recorder = f.recorder(false, slow_commit());
     auto text = std::make_shared<audit_statement_text>(sql);
-    std::uint64_t ticket = 0;
-    decide(*recorder, text, decision::allow(), ticket);
+    session_state session;
+    statement_slot slot;
+    session.decide(*recorder, text, decision::allow(), slot);
     recorder->log().flush();  // a long statement: the decision is on disk before the outcome
     CHECK(recorder->log().committed_seq() == 1);
-    recorder->outcome(9, audit_recorder::make_actor(alice()), text, ticket, one_row());
+    session.outcome(*recorder, text, slot);
     recorder->close();
   }
   const auto records = f.bodies();
@@ -232,15 +242,18 @@ TEST_CASE("a statement's outcome never joins an earlier statement's decision or 
     auto recorder = f.recorder(false, slow_commit());
     // One text object shared by the session's consecutive statements, as audit_session shares it.
     auto text = std::make_shared<audit_statement_text>(sql);
-    std::uint64_t first = 0, second = 0, refused = 0;
-    decide(*recorder, text, decision::allow(), first);
-    decide(*recorder, text, decision::allow(), second);
-    CHECK(first != second);
-    recorder->outcome(9, audit_recorder::make_actor(alice()), text, second, one_row());
-    recorder->outcome(9, audit_recorder::make_actor(alice()), text, first, one_row());
-    decide(*recorder, text, decision::deny("42501", "no"), refused);  // committed at once
-    CHECK(refused == 0);
-    recorder->outcome(9, audit_recorder::make_actor(alice()), text, refused, one_row());
+    session_state session;
+    statement_slot first, second, refused;
+    session.decide(*recorder, text, decision::allow(), first);
+    session.decide(*recorder, text, decision::allow(), second);
+    CHECK(first.batch == second.batch);
+    CHECK(first.index != second.index);
+    session.outcome(*recorder, text, second);
+    session.outcome(*recorder, text, first);
+    session.decide(*recorder, text, decision::deny("42501", "no"), refused);  // committed at once
+    CHECK(refused.batch == nullptr);
+    CHECK(session.batch == nullptr);  // the denial closed the batch: later statements start a new one
+    session.outcome(*recorder, text, refused);
     recorder->close();
   }
   const auto records = f.bodies();

@@ -1,0 +1,165 @@
+#include "gateway/audit_facts.hpp"
+
+#include <algorithm>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "policy/analyzer.hpp"
+
+namespace phigate {
+
+namespace {
+
+statement_summary summarize(const policy::analysis& analysis) {
+  statement_summary out;
+  for (const auto& st : analysis.statements)
+    if (!st.normalized.empty()) out.normalized += (out.normalized.empty() ? "" : "; ") + st.normalized;
+  for (const auto& st : analysis.statements) {
+    for (const auto* list : {&st.tables_read, &st.tables_written}) {
+      for (const auto& t : *list) {
+        auto name = t.qualified();
+        if (std::find(out.tables.begin(), out.tables.end(), name) == out.tables.end())
+          out.tables.push_back(std::move(name));
+      }
+    }
+  }
+  return out;
+}
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+// Writer thread: the text's keyed hash, worked out once for every record about it.
+const std::string& text_hmac(audit_statement_text& text, const audit::hmac_key& key) {
+  if (text.text_hmac.empty()) text.text_hmac = key.digest_hex(text.sql);
+  return text.text_hmac;
+}
+
+// Writer thread: "read,export" as a list.
+void add_kinds(audit::decision_info& info, policy::kind_set kinds) {
+  const std::string names = kinds.to_string();
+  for (std::size_t start = 0; start < names.size();) {
+    const auto comma = names.find(',', start);
+    info.kinds.push_back(names.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    start = comma == std::string::npos ? names.size() : comma + 1;
+  }
+}
+
+// Writer thread: the event of one fact: `decision` (no outcome yet), `statement` (decision and outcome) or
+// `outcome` (its decision was recorded before).
+audit::event build_event(statement_fact& fact, const audit_hashing& h, std::uint64_t session,
+                         const std::shared_ptr<const audit::actor>& who) {
+  audit::event e;
+  e.kind = !fact.decided  ? audit::event_kind::outcome
+           : fact.outcome ? audit::event_kind::statement
+                          : audit::event_kind::decision;
+  e.time = fact.time;
+  e.session = session;
+  e.who = who;
+  audit::statement_info s;
+  s.key_id = h.key->id();
+  s.text_hmac = text_hmac(*fact.text, *h.key);
+  if (fact.decided) {
+    if (fact.summary) {
+      s.normalized = fact.summary->normalized;
+      add_kinds(fact.decision, fact.kinds);
+      fact.decision.tables = fact.summary->tables;
+    }
+    if (fact.params) s.params_hmac = h.key->digest_hex(*fact.params);
+    if (h.keep_literals) s.text = fact.text->sql;
+    e.decision = std::move(fact.decision);
+  }
+  e.statement = std::move(s);
+  e.outcome = std::move(fact.outcome);
+  return e;
+}
+
+// The log's handle on a batch: the session keeps filling the batch through its own pointer.
+class queued_batch final : public audit::pending_event {
+ public:
+  explicit queued_batch(std::shared_ptr<statement_batch> batch) : batch_(std::move(batch)) {}
+  void build(std::vector<audit::event>& out) override { batch_->build(out); }
+
+ private:
+  std::shared_ptr<statement_batch> batch_;
+};
+
+class queued_fact final : public audit::pending_event {
+ public:
+  queued_fact(audit_hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
+              statement_fact fact)
+      : hashing_(h), session_(session), who_(std::move(who)), fact_(std::move(fact)) {}
+  void build(std::vector<audit::event>& out) override {
+    out.push_back(build_event(fact_, hashing_, session_, who_));
+  }
+
+ private:
+  audit_hashing hashing_;
+  std::uint64_t session_;
+  std::shared_ptr<const audit::actor> who_;
+  statement_fact fact_;
+};
+
+}  // namespace
+
+// Summaries of single statements by normalized text, per session thread, so a statement seen before costs
+// one lookup and the analysis (a fresh copy per statement for texts that differ only in literals) is never
+// kept past the decide step. The normalized text fixes the relations: literals are all it leaves out. Only
+// normalized text is kept, never literals. Several statements in one Query are summarized each time.
+shared_summary summary_of(const policy::analysis& analysis) {
+  constexpr std::size_t max_entries = 1024;
+  thread_local std::unordered_map<std::string, shared_summary, string_hash, std::equal_to<>> known;
+  if (analysis.statements.size() != 1 || analysis.statements.front().normalized.empty())
+    return std::make_shared<const statement_summary>(summarize(analysis));
+  const std::string_view normalized = analysis.statements.front().normalized;
+  if (auto it = known.find(normalized); it != known.end()) return it->second;
+  auto summary = std::make_shared<const statement_summary>(summarize(analysis));
+  if (known.size() >= max_entries) known.clear();
+  known.emplace(std::string(normalized), summary);
+  return summary;
+}
+
+bool statement_batch::add(statement_fact& fact, std::size_t& index) {
+  std::lock_guard lock(mutex_);
+  if (!open_ || facts_.size() >= max_facts) return false;
+  index = facts_.size();
+  facts_.push_back(std::move(fact));
+  return true;
+}
+
+bool statement_batch::complete(std::size_t index, audit::outcome_info& result) {
+  std::lock_guard lock(mutex_);
+  if (!open_ || index >= facts_.size() || facts_[index].outcome) return false;
+  facts_[index].outcome = std::move(result);
+  return true;
+}
+
+void statement_batch::close() {
+  std::lock_guard lock(mutex_);
+  open_ = false;
+}
+
+void statement_batch::build(std::vector<audit::event>& out) {
+  {
+    // From here the session starts a new batch; it never waits for this one's hashing.
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+  out.reserve(out.size() + facts_.size());
+  for (auto& fact : facts_) out.push_back(build_event(fact, hashing_, session_, who_));
+}
+
+std::unique_ptr<audit::pending_event> queue_batch(std::shared_ptr<statement_batch> batch) {
+  return std::make_unique<queued_batch>(std::move(batch));
+}
+
+std::unique_ptr<audit::pending_event> single_fact(audit_hashing h, std::uint64_t session,
+                                                  std::shared_ptr<const audit::actor> who,
+                                                  statement_fact fact) {
+  return std::make_unique<queued_fact>(h, session, std::move(who), std::move(fact));
+}
+
+}  // namespace phigate
