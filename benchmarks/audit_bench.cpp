@@ -5,11 +5,15 @@
 // session runs is what the sessions pay for auditing; the writer thread's CPU is the rest. pgbench-compare
 // gives the end-to-end ratio; this one says where the time goes.
 //
+// Each thread paces itself to a statement rate like pgbench's through the gateway, so the writer's batches
+// (and records) have the size they have in production rather than the size of a tight loop's.
+//
 // usage: audit_bench [prepared|simple] [statements per thread] [threads] [sessions per thread]
-//        (defaults: prepared 200000 2 4)
+//                    [statements per second per thread]   (defaults: prepared 100000 2 4 8000)
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -103,9 +107,10 @@ messages make_messages() {
 
 struct run_config {
   bool prepared = true;
-  long statements = 200'000;
+  long statements = 100'000;
   int threads = 2;
   int sessions = 4;
+  long rate = 8'000;
 };
 
 // The client's messages of one statement, as the session hands them to audit_session (and, for a Bind, keeps
@@ -145,7 +150,10 @@ double run_thread(const run_config& cfg, int thread, const std::shared_ptr<audit
   }
   std::string query;
   const double start = thread_cpu_us();
+  const auto began = std::chrono::steady_clock::now();
   for (long i = 0; i < cfg.statements; ++i) {
+    if (i % 32 == 0)
+      std::this_thread::sleep_until(began + std::chrono::microseconds(i * 1'000'000 / cfg.rate));
     auto& sim = *sessions[static_cast<std::size_t>(i % cfg.sessions)];
     const auto sql = client_side(cfg, sim, m, i, query);
     const auto analysis = analysis_cache::for_this_thread().get(sql, policy);
@@ -180,10 +188,13 @@ int main(int argc, char** argv) {
   if (argc > 2) cfg.statements = std::atol(argv[2]);
   if (argc > 3) cfg.threads = std::atoi(argv[3]);
   if (argc > 4) cfg.sessions = std::atoi(argv[4]);
+  if (argc > 5) cfg.rate = std::max(1L, std::atol(argv[5]));
   const auto dir = fs::temp_directory_path() / ("phigate_audit_bench_" + std::to_string(::getpid()));
   fs::create_directories(dir);
 
-  run_sessions(cfg, nullptr);  // warm-up: the analysis caches, the allocator
+  run_config warm_up = cfg;  // the analysis caches, the allocator
+  warm_up.statements = std::max(1L, cfg.statements / 10);
+  run_sessions(warm_up, nullptr);
   const double off = run_sessions(cfg, nullptr);
 
   auto log = std::make_unique<audit::audit_log>(
@@ -198,8 +209,8 @@ int main(int argc, char** argv) {
   recorder->close();
   fs::remove_all(dir);
 
-  std::printf("audit_bench %s: %ld statements x %d threads, %d sessions each\n",
-              cfg.prepared ? "prepared" : "simple", cfg.statements, cfg.threads, cfg.sessions);
+  std::printf("audit_bench %s: %ld statements x %d threads at %ld/s, %d sessions each\n",
+              cfg.prepared ? "prepared" : "simple", cfg.statements, cfg.threads, cfg.rate, cfg.sessions);
   std::printf("  session CPU per statement: %.2f us without audit, %.2f us with (+%.2f us)\n", off, on,
               on - off);
   std::printf("  writer CPU per statement:  %.2f us\n", writer);
