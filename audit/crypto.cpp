@@ -1,11 +1,16 @@
 #include "audit/crypto.hpp"
 
+// The HMAC below works on SHA-256's incremental interface (see hmac_key::pads_), which OpenSSL 3 marks
+// deprecated in favour of EVP_MAC.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -18,10 +23,6 @@ struct md_ctx_deleter {
   void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
 };
 using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
-struct mac_ctx_deleter {
-  void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
-};
-using mac_ctx_ptr = std::unique_ptr<EVP_MAC_CTX, mac_ctx_deleter>;
 struct bio_deleter {
   void operator()(BIO* b) const noexcept { BIO_free(b); }
 };
@@ -95,58 +96,47 @@ std::string sha256_hex(std::string_view data) {
   return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
 }
 
-namespace {
-
-// Distinguishes keys for the per-thread contexts below: an address can be reused by a later key.
-std::atomic<std::uint64_t> next_key_serial{1};
-
-// One keyed context per thread for the key it last used, so a thread hashing many statements under one key
-// re-initialises it (keeping the key) instead of copying the keyed prototype each time.
-struct thread_mac {
-  std::uint64_t serial = 0;
-  mac_ctx_ptr ctx;
+struct hmac_key::midstates {
+  SHA256_CTX inner;
+  SHA256_CTX outer;
 };
 
-}  // namespace
-
-hmac_key::hmac_key(std::string id, std::string_view secret)
-    : id_(std::move(id)), serial_(next_key_serial.fetch_add(1)), prototype_(nullptr) {
-  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (!mac) throw std::runtime_error("OpenSSL has no HMAC");
-  prototype_ = EVP_MAC_CTX_new(mac);
-  EVP_MAC_free(mac);  // the context holds its own reference
-  char digest_name[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-                         OSSL_PARAM_construct_end()};
-  if (!prototype_ || EVP_MAC_init(prototype_, reinterpret_cast<const unsigned char*>(secret.data()),
-                                  secret.size(), params) != 1) {
-    EVP_MAC_CTX_free(prototype_);
-    throw std::runtime_error("cannot initialise HMAC-SHA256");
+hmac_key::hmac_key(std::string id, std::string_view secret) : id_(std::move(id)) {
+  // RFC 2104: a key longer than the block is replaced by its hash; then zero-padded to one block.
+  unsigned char block[SHA256_CBLOCK] = {};
+  if (secret.size() > sizeof block) {
+    SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), block);
+  } else {
+    std::memcpy(block, secret.data(), secret.size());
   }
+  auto pads = std::make_unique<midstates>();
+  unsigned char pad[SHA256_CBLOCK];
+  for (std::size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x36);
+  SHA256_Init(&pads->inner);
+  SHA256_Update(&pads->inner, pad, sizeof pad);
+  for (std::size_t i = 0; i < sizeof pad; ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x5c);
+  SHA256_Init(&pads->outer);
+  SHA256_Update(&pads->outer, pad, sizeof pad);
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(pad, sizeof pad);
+  pads_ = std::move(pads);
 }
 
 hmac_key::~hmac_key() {
-  EVP_MAC_CTX_free(prototype_);
+  OPENSSL_cleanse(const_cast<midstates*>(pads_.get()), sizeof(midstates));
 }
 
 std::string hmac_key::digest_hex(std::string_view data) const {
-  thread_local thread_mac mine;
-  if (mine.serial != serial_ || !mine.ctx) {
-    mine.ctx.reset(EVP_MAC_CTX_dup(prototype_));  // copying the keyed context skips the key schedule
-    mine.serial = mine.ctx ? serial_ : 0;
-  } else if (EVP_MAC_init(mine.ctx.get(), nullptr, 0, nullptr) != 1) {  // restart, same key
-    mine.serial = 0;
-    return {};
-  }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  std::size_t len = 0;
-  if (!mine.ctx ||
-      EVP_MAC_update(mine.ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
-      EVP_MAC_final(mine.ctx.get(), out, &len, sizeof out) != 1) {
-    mine.serial = 0;
-    return {};
-  }
-  return to_hex(std::string_view(reinterpret_cast<char*>(out), len));
+  unsigned char inner_digest[SHA256_DIGEST_LENGTH];
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  SHA256_CTX ctx = pads_->inner;
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(inner_digest, &ctx);
+  ctx = pads_->outer;
+  SHA256_Update(&ctx, inner_digest, sizeof inner_digest);
+  SHA256_Final(out, &ctx);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
+  return to_hex(std::string_view(reinterpret_cast<char*>(out), sizeof out));
 }
 
 std::optional<signing_key> signing_key::load_pem_file(const std::string& path, std::string& error) {

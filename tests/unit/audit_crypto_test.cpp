@@ -17,6 +17,12 @@ TEST_CASE("the statement HMAC is HMAC-SHA256 (RFC 4231 test case 2)", "[audit][c
   CHECK(key.id() == "k1");
 }
 
+TEST_CASE("a key longer than SHA-256's block is hashed first (RFC 4231 test case 6)", "[audit][crypto]") {
+  const hmac_key key("k6", std::string(131, '\xaa'));
+  CHECK(key.digest_hex("Test Using Larger Than Block-Size Key - Hash Key First") ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 TEST_CASE("the statement HMAC is keyed: not the plain hash, and different under another key",
           "[audit][crypto]") {
   const std::string ssn = "SELECT * FROM patients WHERE ssn = '123-45-6789'";
@@ -27,8 +33,7 @@ TEST_CASE("the statement HMAC is keyed: not the plain hash, and different under 
   CHECK(a.digest_hex(ssn) == a.digest_hex(ssn));
 }
 
-TEST_CASE("a thread's reused HMAC context gives each key's own digest, call after call and across keys",
-          "[audit][crypto]") {
+TEST_CASE("each key gives its own digest, call after call, across keys and threads", "[audit][crypto]") {
   const std::string rfc = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
   const std::string text = "what do ya want for nothing?";
   std::string other_digest;
@@ -36,7 +41,7 @@ TEST_CASE("a thread's reused HMAC context gives each key's own digest, call afte
     const hmac_key other("o", "0123456789abcdef0123456789abcdef");
     other_digest = other.digest_hex(text);
   }
-  // A key made after another was destroyed may get its address: it must not inherit its context.
+  // A key made after another was destroyed may get its address: it must not inherit its state.
   const hmac_key jefe("k1", "Jefe");
   const hmac_key other("o", "0123456789abcdef0123456789abcdef");
   for (int i = 0; i < 3; ++i) {
