@@ -2,11 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <charconv>
-#include <optional>
 #include <stdexcept>
-#include <unordered_map>
 #include <utility>
 
 #include "audit/sqlite_store.hpp"
