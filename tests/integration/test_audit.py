@@ -190,8 +190,10 @@ def test_keep_literals_stores_the_exact_text(gateway, psql, itest_env, tmp_path)
     extra["audit"]["keep_literals"] = True
     gw = gateway(extra=extra)
     psql(gw, gw.login("bob"), "-c", f"SELECT count(*) FROM patients WHERE ssn = '{SECRET_LITERAL}'")
-    decision = next(r for r in audit_records(itest_env, gw) if r["kind"] in DECIDED)
-    assert SECRET_LITERAL in decision["statement"]["text"]
+    # Allowed statements are committed within the writer's commit delay, not before psql returns.
+    decisions = wait_for(lambda: [r for r in audit_records(itest_env, gw) if r["kind"] in DECIDED],
+                         what="bob's decision record")
+    assert SECRET_LITERAL in decisions[0]["statement"]["text"]
 
 
 def test_each_statement_is_decided_and_finished_once_together_or_apart(gateway, psql, itest_env, tmp_path):
