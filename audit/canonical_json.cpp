@@ -146,12 +146,13 @@ void write_actor(object_writer& o, const actor& who) {
   w.close();
 }
 
-void write_statement(object_writer& o, const statement_info& s) {
+// `in_common`: the normalized text and key id are in the record's `common` entry the item refers to.
+void write_statement(object_writer& o, const statement_info& s, bool in_common = false) {
   auto w = o.open("statement");
-  w.string("normalized", s.normalized);
+  if (!in_common) w.string("normalized", s.normalized);
   w.string("text_hmac", s.text_hmac);
   w.string("params_hmac", s.params_hmac);
-  w.string("key_id", s.key_id);
+  if (!in_common) w.string("key_id", s.key_id);
   if (s.text) w.string("text", *s.text, true);
   w.close();
 }
@@ -266,6 +267,53 @@ void write_sections(object_writer& o, const event& e) {
   if (e.outcome) write_outcome(o, *e.outcome);
 }
 
+// What several items of a `statements` record repeat: the normalized text and key id of the statement and
+// the whole decision section, written once in the record's `common` list. Items that share such a part with
+// another item refer to it by index; the others are written whole.
+struct common_parts {
+  std::vector<const event*> entries;  ///< the first item of each shared part
+  std::vector<int> of_item;           ///< the entry each item refers to, or -1
+};
+
+bool has_common_part(const event& e) {
+  return e.statement && e.decision && !e.approval;
+}
+
+bool same_common_part(const event& a, const event& b) {
+  return a.statement->normalized == b.statement->normalized && a.statement->key_id == b.statement->key_id &&
+         *a.decision == *b.decision;
+}
+
+common_parts find_common_parts(const std::vector<const event*>& items) {
+  constexpr std::size_t max_candidates = 16;  // a session's statements of one transaction repeat a few
+  std::vector<const event*> candidates;
+  std::vector<int> candidate_of(items.size(), -1);
+  std::vector<std::size_t> uses;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!has_common_part(*items[i])) continue;
+    std::size_t k = 0;
+    while (k < candidates.size() && !same_common_part(*candidates[k], *items[i])) ++k;
+    if (k == candidates.size()) {
+      if (candidates.size() == max_candidates) continue;
+      candidates.push_back(items[i]);
+      uses.push_back(0);
+    }
+    candidate_of[i] = static_cast<int>(k);
+    ++uses[k];
+  }
+  common_parts out;
+  std::vector<int> entry_of(candidates.size(), -1);
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    if (uses[k] < 2) continue;  // a part no other item repeats stays in its item
+    entry_of[k] = static_cast<int>(out.entries.size());
+    out.entries.push_back(candidates[k]);
+  }
+  out.of_item.resize(items.size(), -1);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (candidate_of[i] >= 0) out.of_item[i] = entry_of[static_cast<std::size_t>(candidate_of[i])];
+  return out;
+}
+
 // Large enough for a decision record with its actor (700-900 bytes) and small enough for glibc to serve
 // from its small bins: a request of 1 KiB or more first consolidates the thread's fast bins.
 constexpr std::size_t body_reserve = 960;
@@ -290,11 +338,29 @@ std::string encode_group_body(const std::vector<const event*>& items, std::uint6
   out.reserve(body_reserve + 360 * items.size());
   object_writer o(out);
   write_head(o, *items.front(), event_kind::statements, seq, prev_hash_hex);
+  const auto common = find_common_parts(items);
+  if (!common.entries.empty()) {
+    o.objects("common", common.entries.size(), [&](object_writer& entry, std::size_t k) {
+      const event& e = *common.entries[k];
+      auto statement = entry.open("statement");
+      statement.string("normalized", e.statement->normalized);
+      statement.string("key_id", e.statement->key_id);
+      statement.close();
+      write_decision(entry, *e.decision);
+    });
+  }
   o.objects("items", items.size(), [&](object_writer& item, std::size_t i) {
     char time[time_text_bytes];
     item.plain("time", write_time(items[i]->time, time));
     item.plain("kind", to_string(items[i]->kind));
-    write_sections(item, *items[i]);
+    const event& e = *items[i];
+    if (common.of_item[i] < 0) {
+      write_sections(item, e);
+      return;
+    }
+    item.number("common", static_cast<std::uint64_t>(common.of_item[i]));
+    write_statement(item, *e.statement, true);
+    if (e.outcome) write_outcome(item, *e.outcome);
   });
   o.close();
   return out;

@@ -29,7 +29,11 @@ std::string encode_record_body(const event& e, std::uint64_t seq, std::string_vi
 
 /// The body of a `statements` record (see grouping.hpp): the first item's time, session and actor, then
 /// {"items":[{"time":"...","kind":"...","statement":{...},"decision":{...},"outcome":{...}},...]} with each
-/// item's sections encoded as in a record of its own.
+/// item's sections encoded as in a record of its own, except what several items repeat: the statement's
+/// normalized text and key id and the whole decision section go once into
+/// "common":[{"statement":{"normalized":"...","key_id":"..."},"decision":{...}},...] (before "items"), and
+/// each item that shares one says {"common":N,"statement":{"text_hmac":...,"params_hmac":...},"outcome":...}
+/// in place of those fields; export's CSV puts them back.
 std::string encode_group_body(const std::vector<const event*>& items, std::uint64_t seq,
                               std::string_view prev_hash_hex);
 

@@ -68,6 +68,7 @@ struct decision_info {
   std::vector<std::string> kinds;   ///< statement kinds ("read", "export", ...)
   std::vector<std::string> tables;  ///< every relation read or written, as written
   std::string sqlstate;             ///< for deny: what the client was told
+  bool operator==(const decision_info&) const = default;
 };
 
 /// One step of an approval request.

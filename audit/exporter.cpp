@@ -129,6 +129,29 @@ const json::array* items_of(const stored_record& r, const json::object& o) {
   return items && items->is_array() ? &items->as_array() : nullptr;
 }
 
+// An item of a `statements` record as a record of its own would have its sections: the fields its
+// `common` entry holds put back (see encode_group_body).
+json::object expand_item(const json::object& item, const json::object& record) {
+  const auto* ref = item.if_contains("common");
+  const auto* common = record.if_contains("common");
+  if (!ref || !ref->is_int64() || !common || !common->is_array()) return item;
+  const auto& entries = common->as_array();
+  const auto index = ref->as_int64();
+  if (index < 0 || static_cast<std::size_t>(index) >= entries.size() || !entries[index].is_object())
+    return item;
+  const auto& entry = entries[static_cast<std::size_t>(index)].as_object();
+  json::object out = item;
+  out.erase("common");
+  if (const auto* shared = entry.if_contains("statement"); shared && shared->is_object()) {
+    json::object statement = shared->as_object();
+    if (const auto* own = item.if_contains("statement"); own && own->is_object())
+      for (const auto& [key, value] : own->as_object()) statement[key] = value;
+    out["statement"] = std::move(statement);
+  }
+  if (const auto* decision = entry.if_contains("decision")) out["decision"] = *decision;
+  return out;
+}
+
 std::string csv_line(const stored_record& r, const json::object& o) {
   std::string out;
   bool first = true;
@@ -160,12 +183,13 @@ std::string to_csv_lines(const stored_record& r, const time_window& window) {
   std::string out;
   json::object row = o;
   row.erase("items");
+  row.erase("common");
   for (std::size_t i = 0; i < items->size(); ++i) {
     if (!(*items)[i].is_object()) continue;
     const auto& item = (*items)[i].as_object();
     if (!window.contains(time_of(item))) continue;
     for (const char* section : {"statement", "decision", "outcome"}) row.erase(section);
-    for (const auto& [key, value] : item) row[key] = value;
+    for (const auto& [key, value] : expand_item(item, o)) row[key] = value;
     row["item"] = i + 1;
     out += csv_line(r, row);
   }

@@ -2,7 +2,8 @@
 // allowed statements follow each other in the writer's queue a few hundred microseconds apart, and each
 // record repeats who the session is, the chain fields and a row of the store: about half of a statement's
 // bytes and a fixed cost per record. A group writes those once, with one item per statement (its time,
-// kind and its statement, decision and outcome sections, exactly as a record of its own would have them).
+// kind and its statement, decision and outcome sections as a record of its own would have them, what
+// several items repeat written once: see encode_group_body).
 //
 // Only records about allowed statements are grouped (kinds decision with verdict allow, outcome and
 // statement), only consecutive ones of one session: any other record of that session (a denial, a hold,

@@ -85,16 +85,28 @@ def raw_audit_records(itest_env, gateway, *args: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
+def expand_item(item: dict, common: list[dict]) -> dict:
+    """A `statements` item with the parts it shares with other items (its record's `common` entry) put back:
+    the statement's normalized text and key id, and the decision."""
+    if "common" not in item:
+        return item
+    entry = common[item["common"]]
+    out = {key: value for key, value in item.items() if key != "common"}
+    out["statement"] = {**entry["statement"], **item["statement"]}
+    out["decision"] = entry["decision"]
+    return out
+
+
 def audit_records(itest_env, gateway, *args: str) -> list[dict]:
     """Like raw_audit_records, with each item of a `statements` record as a record of its own (the record's
-    seq, session and who, the item's time, kind and sections)."""
+    seq, session and who, the item's time, kind and sections, its common parts put back)."""
     out = []
     for record in raw_audit_records(itest_env, gateway, *args):
         if record["kind"] != "statements":
             out.append(record)
             continue
-        shared = {key: value for key, value in record.items() if key != "items"}
-        out.extend({**shared, **item} for item in record["items"])
+        shared = {key: value for key, value in record.items() if key not in ("items", "common")}
+        out.extend({**shared, **expand_item(item, record.get("common", []))} for item in record["items"])
     return out
 
 
@@ -204,6 +216,17 @@ def test_each_statement_is_decided_and_finished_once_together_or_apart(gateway, 
     raw = [r for r in raw_audit_records(itest_env, gw) if r.get("who", {}).get("person") == "bob"]
     # psql runs them back to back, far faster than the writer's 20 ms gathering: they share records.
     assert any(r["kind"] == "statements" and len(r["items"]) > 1 for r in raw), [r["kind"] for r in raw]
+    grouped = next(r for r in raw if r["kind"] == "statements" and len(r["items"]) > 1)
+    # One normalized text and one decision for all of them: written once, in the record's common part.
+    assert grouped["common"][0]["statement"]["normalized"] == "SELECT $1 AS n", grouped
+    assert grouped["common"][0]["decision"]["rule"] == "clinical-read"
+    assert all(item["common"] == 0 for item in grouped["items"] if item["kind"] in DECIDED)
+    done = phigate_audit(itest_env, "export", "--config", str(gw.config_path), "--format", "csv", "--identity",
+                         "bob")
+    assert done.returncode == 0, done.stderr
+    decided_rows = [row for row in csv.DictReader(io.StringIO(done.stdout)) if row["kind"] in DECIDED]
+    assert len(decided_rows) == count
+    assert all(row["normalized"] == "SELECT $1 AS n" and row["rule"] == "clinical-read" for row in decided_rows)
     records = [r for r in audit_records(itest_env, gw)
                if r.get("who", {}).get("person") == "bob" and "statement" in r]
     by_text: dict[str, list[dict]] = {}

@@ -1,7 +1,8 @@
 // `statements` records: which events the writer groups (consecutive allowed statements of one session,
 // within the span and item limits, never across another record of that session), how a group encodes
-// (each item's sections byte for byte as in a record of its own), and how export shows it (one JSON line,
-// one CSV row per item, items filtered by time).
+// (each item's sections as in a record of its own, with what items repeat written once in `common`), and
+// how export shows it (one JSON line, one CSV row per item with the common parts put back, items filtered
+// by time).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -94,23 +95,54 @@ TEST_CASE("only records about allowed statements are groupable", "[audit][groupi
   CHECK_FALSE(groupable(make_event(event_kind::outcome, "alice", 0)));  // no session
 }
 
-TEST_CASE("a group's items are encoded exactly as the records they stand for", "[audit][grouping]") {
+namespace {
+
+// A CSV row without its seq, item and hash columns: what an item and the record it stands for share.
+std::string row_fields(const std::string& line) {
+  const auto second_comma = line.find(',', line.find(',') + 1);
+  return line.substr(second_comma + 1, line.rfind(',') - second_comma - 1);
+}
+
+stored_record as_record(std::string body, const std::string& kind) {
+  stored_record r;
+  r.seq = 1;
+  r.kind = kind;
+  r.body = std::move(body);
+  r.hash = sha256_hex(r.body);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a group's items say what the records they stand for say, repeated parts once in common",
+          "[audit][grouping]") {
   const auto first = allowed("alice", 7, 0);
   auto second = allowed("alice", 7, 2);
   second.outcome->masked = {{"SSN", 3}, {"odd \"label\"", 1}};
-  const std::string body = encode_group_body({&first, &second}, 12, genesis_hash);
+  auto other = allowed("alice", 7, 3);  // another statement: its parts are its own
+  other.statement->normalized = "SELECT 1";
+  const std::vector<const event*> items = {&first, &second, &other};
+  const std::string body = encode_group_body(items, 12, genesis_hash);
   CHECK(body.rfind("{\"v\":1,\"seq\":12,\"prev\":\"" + std::string(genesis_hash) +
                        "\",\"time\":\"2026-12-05T00:00:00.000000Z\",\"kind\":\"statements\",\"session\":7,"
                        "\"who\":{\"person\":\"alice\"",
                    0) == 0);
-  for (const event* e : {&first, static_cast<const event*>(&second)}) {
-    // A record of its own ends with the sections after its head; the item has the same bytes.
-    const std::string single = encode_record_body(*e, 1, genesis_hash);
-    const std::string sections = single.substr(single.find(",\"statement\":"));
-    const std::string item = "{\"time\":\"" + format_time(e->time) + "\",\"kind\":\"statement\"" + sections;
-    CHECK(body.find(item) != std::string::npos);
-  }
+  // The first two share their normalized text, key id and decision: written once, before the items.
+  CHECK(body.find(",\"common\":[{\"statement\":{\"normalized\":\"" + first.statement->normalized + "\",") !=
+        std::string::npos);
+  CHECK(body.find("\"kind\":\"statement\",\"common\":0,\"statement\":{\"text_hmac\":") != std::string::npos);
+  CHECK(body.find("\"normalized\":\"SELECT 1\"") != std::string::npos);  // in its own item
+  CHECK(body.find("\"common\":1") == std::string::npos);
   CHECK(body.substr(body.size() - 2) == "]}");
+
+  // Export's CSV row of each item equals that of the record it stands for, field by field.
+  std::istringstream group_rows(to_csv_lines(as_record(body, "statements")));
+  std::string line;
+  for (const event* e : items) {
+    REQUIRE(std::getline(group_rows, line));
+    const std::string own = to_csv_lines(as_record(encode_record_body(*e, 1, genesis_hash), "statement"));
+    CHECK(row_fields(line) == row_fields(own.substr(0, own.size() - 1)));
+  }
 }
 
 TEST_CASE(

@@ -262,10 +262,14 @@ TEST_CASE("a statement's outcome never joins an earlier statement's decision or 
   CHECK(records[0].at("kind").as_string() == "statements");
   const auto& items = records[0].at("items").as_array();
   REQUIRE(items.size() == 2);
+  // Both allowed by the same rule: the decision is written once, in the record's common part.
+  const auto& common = records[0].at("common").as_array();
+  REQUIRE(common.size() == 1);
+  CHECK(field(common.at(0).as_object(), "decision", "verdict") == "allow");
   for (const auto& item : items) {
     CHECK(item.as_object().at("kind").as_string() == "statement");
+    CHECK(item.as_object().at("common").as_int64() == 0);
     CHECK(field(item.as_object(), "outcome", "rows") == "1");
-    CHECK(field(item.as_object(), "decision", "verdict") == "allow");
   }
   CHECK(records[1].at("kind").as_string() == "decision");
   CHECK(field(records[1], "decision", "verdict") == "deny");
