@@ -105,7 +105,7 @@ std::uint64_t audit_log::enqueue(std::unique_ptr<pending_event> e, bool urgent) 
     return 0;
   }
   const std::uint64_t ticket = ++next_ticket_;
-  queue_.push_back({std::move(e), false, {}, ticket, origin});
+  queue_.push_back({std::move(e), {}, ticket, origin});
   urgent_ = urgent_ || urgent;
   const bool wake = writer_idle_ || (urgent && writer_gathering_);
   lock.unlock();
@@ -182,9 +182,8 @@ std::vector<stored_record> audit_log::encode_batch(std::vector<pending>& batch, 
   events.reserve(batch.size());
   std::vector<pending*> built;
   for (auto& p : batch) {
-    if (!p.built) {
+    if (p.source) {  // not yet built: a batch retried after a failed commit was built the first time
       p.source->build(p.events);
-      p.built = true;
       built.push_back(&p);
     }
     for (const auto& e : p.events) events.push_back(&e);

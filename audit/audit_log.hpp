@@ -104,8 +104,7 @@ class audit_log {
  private:
   struct pending {
     std::unique_ptr<pending_event> source;  ///< null once built
-    bool built = false;
-    std::vector<event> events;  ///< built by the writer; kept while the store fails
+    std::vector<event> events;              ///< built by the writer; kept while the store fails
     std::uint64_t ticket = 0;
     std::size_t origin = 0;  ///< the appending thread's spent_ list
   };

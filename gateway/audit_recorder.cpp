@@ -37,12 +37,6 @@ bool is_current_statement(std::string_view sql) {
   return current.text && *current.text && (*current.text)->sql == sql;
 }
 
-// The text the session copied for the statement's outcome record when it is `sql`, else a copy.
-shared_statement_text text_for(std::string_view sql) {
-  if (is_current_statement(sql)) return *current.text;
-  return std::make_shared<audit_statement_text>(sql);
-}
-
 void log_notice(audit::log_notice notice, const std::string& message) {
   switch (notice) {
     case audit::log_notice::unhealthy:
@@ -172,13 +166,14 @@ audit::event audit_recorder::make_event(audit::event_kind kind, std::uint64_t se
   return e;
 }
 
-statement_fact audit_recorder::decision_fact(const statement_request& request, shared_statement_text text,
+statement_fact audit_recorder::decision_fact(const statement_request& request, bool current_statement,
                                              const policy::analysis* analysis, audit::decision_info info) {
   statement_fact fact;
-  fact.text = std::move(text);
+  // The session's statement shares the text the session copied for its outcome; another gets a copy.
+  fact.text = current_statement ? *current.text : std::make_shared<audit_statement_text>(request.sql);
   if (request.bind)
     fact.params = encode_params(*request.bind);  // the Bind's bytes do not outlive the call
-  else if (current.params && is_current_statement(request.sql))
+  else if (current_statement && current.params)
     fact.params = *current.params;  // an Execute: its portal's Bind
   if (analysis) {
     fact.summary = summary_of(*analysis);
@@ -214,9 +209,10 @@ bool audit_recorder::append_single(std::shared_ptr<const audit::actor> who, stat
 }
 
 decision audit_recorder::refuse_unavailable(const session_identity& who, const statement_request& request) {
-  if (auto* slot = is_current_statement(request.sql) ? current.slot : nullptr) *slot = {};
+  const bool ours = is_current_statement(request.sql);
+  if (ours && current.slot) *current.slot = {};
   append_single(actor_for(who),
-                decision_fact(request, text_for(request.sql), nullptr,
+                decision_fact(request, ours, nullptr,
                               audit::decision_info{"deny",
                                                    std::string(audit_unavailable_rule),
                                                    "the audit log is unavailable",
@@ -270,8 +266,9 @@ decision audit_recorder::record_decision(const session_identity& who, const stat
   }
   if (request.approved) info.reason = "runs under a consumed approval";
   // Only the statement the session is handling learns where its decision is, for its outcome.
-  statement_slot* slot = is_current_statement(request.sql) ? current.slot : nullptr;
-  auto fact = decision_fact(request, text_for(request.sql), analysis.get(), std::move(info));
+  const bool ours = is_current_statement(request.sql);
+  statement_slot* slot = ours ? current.slot : nullptr;
+  auto fact = decision_fact(request, ours, analysis.get(), std::move(info));
   auto actor = actor_for(who);
   auto* open = batch_of(current_session());
   if (d.what == decision::verdict::allow && open && current.who && actor == *current.who) {

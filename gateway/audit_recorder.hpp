@@ -119,8 +119,9 @@ class audit_recorder {
  private:
   audit::event make_event(audit::event_kind kind, std::uint64_t session, const session_identity* who) const;
   [[nodiscard]] audit_hashing hashing() const noexcept { return {key_.get(), keep_literals_}; }
-  /// The decision's facts as the session saw them; the writer builds the rest.
-  static statement_fact decision_fact(const statement_request& request, shared_statement_text text,
+  /// The decision's facts as the session saw them; the writer builds the rest. `current_statement`: the
+  /// request is the statement the calling thread's session is handling (see audit_context).
+  static statement_fact decision_fact(const statement_request& request, bool current_statement,
                                       const policy::analysis* analysis, audit::decision_info info);
   /// Adds `fact` to the session's open batch `open`, or to a new one it queues; `slot` (if any) learns where.
   void batch_fact(std::shared_ptr<statement_batch>& open, std::uint64_t session,

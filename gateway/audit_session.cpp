@@ -56,6 +56,7 @@ void audit_session::on_client_message(const pg::frame& f, const pg_response_queu
     case pg::frontend_type::query: {
       auto q = pg::query::decode(f);
       s.sql = text_of(q ? q->sql : std::string_view());
+      s.started = std::chrono::steady_clock::now();
       break;
     }
     case pg::frontend_type::execute: {
@@ -68,6 +69,7 @@ void audit_session::on_client_message(const pg::frame& f, const pg_response_queu
         }
       }
       s.sql = text_of(sql);
+      s.started = std::chrono::steady_clock::now();
       break;
     }
     case pg::frontend_type::sync:
@@ -77,7 +79,6 @@ void audit_session::on_client_message(const pg::frame& f, const pg_response_queu
       audit_recorder::set_current({id_, &actor_, nullptr, nullptr, nullptr, &batch_});
       return;
   }
-  s.started = std::chrono::steady_clock::now();
   if (pending_.size() >= max_pending_statements) pending_.pop_front();
   auto& queued = pending_.emplace_back(std::move(s));
   // The decide step's record for this message shares the actor, the text and the parameters.

@@ -44,9 +44,9 @@ class audit_session {
  private:
   struct statement {
     enum class kind { query, execute, sync } what = kind::query;
-    std::chrono::steady_clock::time_point started;
-    shared_statement_text sql;  ///< null for Sync
-    statement_slot slot;        ///< where its allow decision is (see audit_context)
+    std::chrono::steady_clock::time_point started;  ///< Query and Execute: when the client sent it
+    shared_statement_text sql;                      ///< null for Sync
+    statement_slot slot;                            ///< where its allow decision is (see audit_context)
     audit::outcome_info result;
     bool refused = false;  ///< the decide step refused it: its decision record says so, no outcome follows
   };
