@@ -50,7 +50,7 @@ std::size_t origin_of_this_thread(std::size_t lists) {
   return origin % lists;
 }
 
-std::string person_of(const event& e) {
+std::string person_of(const record_item& e) {
   return e.who ? e.who->person : std::string();
 }
 
@@ -58,7 +58,7 @@ std::string person_of(const event& e) {
 class ready_event final : public pending_event {
  public:
   explicit ready_event(event e) : e_(std::move(e)) {}
-  void build(std::vector<event>& out) override { out.push_back(std::move(e_)); }
+  void items(std::vector<record_item>& out) override { out.push_back(view_of(e_)); }
 
  private:
   event e_;
@@ -105,7 +105,7 @@ std::uint64_t audit_log::enqueue(std::unique_ptr<pending_event> e, bool urgent) 
     return 0;
   }
   const std::uint64_t ticket = ++next_ticket_;
-  queue_.push_back({std::move(e), {}, ticket, origin});
+  queue_.push_back({std::move(e), ticket, origin});
   urgent_ = urgent_ || urgent;
   const bool wake = writer_idle_ || (urgent && writer_gathering_);
   lock.unlock();
@@ -177,31 +177,15 @@ void audit_log::fail_batch(const std::vector<pending>& batch, const std::string&
   committed_.notify_all();
 }
 
-std::vector<stored_record> audit_log::encode_batch(std::vector<pending>& batch, std::string& prev) {
-  std::vector<const event*> events;
-  events.reserve(batch.size());
-  std::vector<pending*> built;
-  for (auto& p : batch) {
-    if (p.source) {  // not yet built: a batch retried after a failed commit was built the first time
-      p.source->build(p.events);
-      built.push_back(&p);
-    }
-    for (const auto& e : p.events) events.push_back(&e);
-  }
-  if (!built.empty()) {
-    std::lock_guard lock(mutex_);
-    for (auto* p : built) {
-      if (spent_count_ >= options_.max_pending_events) break;
-      spent_[p->origin].push_back(std::move(p->source));
-      ++spent_count_;
-    }
-  }
-  for (auto* p : built) p->source.reset();  // beyond that bound (no appends for a long while): here
+std::vector<stored_record> audit_log::encode_batch(const std::vector<pending>& batch, std::string& prev) {
+  std::vector<record_item> items;
+  items.reserve(batch.size());
+  for (const auto& p : batch) p.source->items(items);
   std::vector<stored_record> records;
   records.reserve(batch.size());
   std::uint64_t seq = head_.seq;
-  for (const auto& group : group_records(events)) {
-    const event& first = *group.front();
+  for (const auto& group : group_records(items)) {
+    const record_item& first = *group.front();
     stored_record r;
     r.seq = ++seq;
     r.time_us = to_unix_us(first.time);
@@ -214,6 +198,18 @@ std::vector<stored_record> audit_log::encode_batch(std::vector<pending>& batch, 
     records.push_back(std::move(r));
   }
   return records;
+}
+
+void audit_log::return_spent(std::vector<pending>& batch) {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& p : batch) {
+      if (spent_count_ >= options_.max_pending_events) break;
+      spent_[p.origin].push_back(std::move(p.source));
+      ++spent_count_;
+    }
+  }
+  batch.clear();  // beyond that bound (no appends for a long while): here
 }
 
 bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
@@ -252,6 +248,7 @@ bool audit_log::write_batch(std::vector<pending>& batch, bool sync) {
     committed_ticket_ = batch.back().ticket;
     committed_.notify_all();
   }
+  return_spent(batch);
   if (!healthy()) set_health(true, {});
   return true;
 }

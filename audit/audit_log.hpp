@@ -31,6 +31,7 @@
 
 #include "audit/crypto.hpp"
 #include "audit/event.hpp"
+#include "audit/record_item.hpp"
 #include "audit/store.hpp"
 
 namespace phigate::audit {
@@ -53,13 +54,14 @@ struct log_options {
   std::chrono::milliseconds sync_interval{200};
 };
 
-/// The facts of one or more events as captured where they happened; the writer thread turns them into the
-/// events.
+/// The facts of one or more events as captured where they happened; the writer thread encodes their records
+/// from them.
 class pending_event {
  public:
   virtual ~pending_event() = default;
-  /// Writer thread, once, in append order: appends the events to `out`, in their order.
-  virtual void build(std::vector<event>& out) = 0;
+  /// Writer thread, in append order (and again for a batch retried after a failed commit): appends views of
+  /// the events to `out`, in their order, valid while this object lives.
+  virtual void items(std::vector<record_item>& out) = 0;
 };
 
 /// What the writer thread reports to the gateway's log.
@@ -103,8 +105,7 @@ class audit_log {
 
  private:
   struct pending {
-    std::unique_ptr<pending_event> source;  ///< null once built
-    std::vector<event> events;              ///< built by the writer; kept while the store fails
+    std::unique_ptr<pending_event> source;  ///< kept until its records are committed
     std::uint64_t ticket = 0;
     std::size_t origin = 0;  ///< the appending thread's spent_ list
   };
@@ -114,9 +115,11 @@ class audit_log {
   /// Writer: lets ordinary events gather for commit_delay unless someone waits for a commit.
   void gather(std::unique_lock<std::mutex>& lock);
   void run_writer();
-  /// Builds the batch's events and encodes them as records after the chain head (grouping.hpp says which
-  /// become one record); `prev` ends as the last record's hash.
-  std::vector<stored_record> encode_batch(std::vector<pending>& batch, std::string& prev);
+  /// Encodes the batch's events as records after the chain head (grouping.hpp says which become one
+  /// record); `prev` ends as the last record's hash.
+  std::vector<stored_record> encode_batch(const std::vector<pending>& batch, std::string& prev);
+  /// Hands the committed batch's facts back to the threads that appended them (see spent_).
+  void return_spent(std::vector<pending>& batch);
   bool write_batch(std::vector<pending>& batch, bool sync);
   /// Writer: when to wake with nothing queued (a checkpoint or a sync falls due).
   std::chrono::steady_clock::time_point idle_deadline() const;

@@ -69,13 +69,13 @@ class object_writer {
     name(key);
     out_ += std::to_string(value);
   }
-  void list(std::string_view key, const std::vector<std::string>& items) {
-    if (items.empty()) return;
+  void list(std::string_view key, const std::vector<std::string>* items) {
+    if (!items || items->empty()) return;
     name(key);
     out_ += '[';
-    for (std::size_t i = 0; i < items.size(); ++i) {
+    for (std::size_t i = 0; i < items->size(); ++i) {
       if (i) out_ += ',';
-      append_json_string(out_, items[i]);
+      append_json_string(out_, (*items)[i]);
     }
     out_ += ']';
   }
@@ -137,7 +137,7 @@ void write_actor(object_writer& o, const actor& who) {
   if (who.person.empty() && who.client_address.empty() && who.database.empty()) return;
   auto w = o.open("who");
   w.string("person", who.person);
-  w.list("groups", who.groups);
+  w.list("groups", &who.groups);
   w.string("client", who.client_address);
   w.string("application", who.application);
   w.string("database", who.database);
@@ -146,18 +146,22 @@ void write_actor(object_writer& o, const actor& who) {
   w.close();
 }
 
-// `in_common`: the normalized text and key id are in the record's `common` entry the item refers to.
-void write_statement(object_writer& o, const statement_info& s, bool in_common = false) {
+// What of a statement section a `statements` item leaves to the record's `common` entry it refers to.
+enum class in_common { nothing, normalized_and_key, also_text_hmac };
+
+void write_statement(object_writer& o, const statement_view& s, in_common shared = in_common::nothing) {
+  const bool own_text_hmac = shared != in_common::also_text_hmac && !s.text_hmac.empty();
+  if (shared != in_common::nothing && !own_text_hmac && s.params_hmac.empty() && !s.text) return;
   auto w = o.open("statement");
-  if (!in_common) w.string("normalized", s.normalized);
-  w.string("text_hmac", s.text_hmac);
+  if (shared == in_common::nothing) w.string("normalized", s.normalized);
+  if (own_text_hmac) w.string("text_hmac", s.text_hmac);
   w.string("params_hmac", s.params_hmac);
-  if (!in_common) w.string("key_id", s.key_id);
+  if (shared == in_common::nothing) w.string("key_id", s.key_id);
   if (s.text) w.string("text", *s.text, true);
   w.close();
 }
 
-void write_decision(object_writer& o, const decision_info& d) {
+void write_decision(object_writer& o, const decision_view& d) {
   auto w = o.open("decision");
   w.string("verdict", d.verdict);
   w.string("rule", d.rule_id);
@@ -172,7 +176,7 @@ void write_approval(object_writer& o, const approval_info& a) {
   auto w = o.open("approval");
   w.string("request", a.request_id);
   w.string("step", a.step);
-  w.list("approvers", a.approvers);
+  w.list("approvers", &a.approvers);
   w.string("reason", a.reason);
   w.string("digest", a.digest);
   w.close();
@@ -248,7 +252,7 @@ void append_json_string(std::string& out, std::string_view text) {
 namespace {
 
 // A record's body starts alike for every kind: version, place in the chain, time, kind.
-void write_head(object_writer& o, const event& e, event_kind kind, std::uint64_t seq,
+void write_head(object_writer& o, const record_item& e, event_kind kind, std::uint64_t seq,
                 std::string_view prev_hash_hex) {
   o.number("v", 1);
   o.number("seq", seq);
@@ -260,7 +264,7 @@ void write_head(object_writer& o, const event& e, event_kind kind, std::uint64_t
   if (e.who) write_actor(o, *e.who);
 }
 
-void write_sections(object_writer& o, const event& e) {
+void write_sections(object_writer& o, const record_item& e) {
   if (e.statement) write_statement(o, *e.statement);
   if (e.decision) write_decision(o, *e.decision);
   if (e.approval) write_approval(o, *e.approval);
@@ -268,37 +272,45 @@ void write_sections(object_writer& o, const event& e) {
 }
 
 // What several items of a `statements` record repeat: the normalized text and key id of the statement and
-// the whole decision section, written once in the record's `common` list. Items that share such a part with
-// another item refer to it by index; the others are written whole.
+// the whole decision section, written once in the record's `common` list, with the text's HMAC when every
+// item that shares the part has the same text (a prepared statement's executions). Items that share such
+// a part with another item refer to it by index; the others are written whole.
 struct common_parts {
-  std::vector<const event*> entries;  ///< the first item of each shared part
-  std::vector<int> of_item;           ///< the entry each item refers to, or -1
+  std::vector<const record_item*> entries;  ///< the first item of each shared part
+  std::vector<bool> text_shared;            ///< per entry: its items' text_hmac is the same
+  std::vector<int> of_item;                 ///< the entry each item refers to, or -1
 };
 
-bool has_common_part(const event& e) {
+bool has_common_part(const record_item& e) {
   return e.statement && e.decision && !e.approval;
 }
 
-bool same_common_part(const event& a, const event& b) {
+bool same_common_part(const record_item& a, const record_item& b) {
   return a.statement->normalized == b.statement->normalized && a.statement->key_id == b.statement->key_id &&
          *a.decision == *b.decision;
 }
 
-common_parts find_common_parts(const std::vector<const event*>& items) {
+common_parts find_common_parts(const std::vector<const record_item*>& items) {
   constexpr std::size_t max_candidates = 16;  // a session's statements of one transaction repeat a few
-  std::vector<const event*> candidates;
+  std::vector<const record_item*> candidates;
+  std::vector<bool> text_shared;
   std::vector<int> candidate_of(items.size(), -1);
   std::vector<std::size_t> uses;
+  std::size_t last = 0;  // consecutive items mostly share their part: try the last one found first
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!has_common_part(*items[i])) continue;
-    std::size_t k = 0;
+    std::size_t k = last < candidates.size() && same_common_part(*candidates[last], *items[i]) ? last : 0;
     while (k < candidates.size() && !same_common_part(*candidates[k], *items[i])) ++k;
     if (k == candidates.size()) {
       if (candidates.size() == max_candidates) continue;
       candidates.push_back(items[i]);
+      text_shared.push_back(true);
       uses.push_back(0);
+    } else if (text_shared[k] && candidates[k]->statement->text_hmac != items[i]->statement->text_hmac) {
+      text_shared[k] = false;
     }
     candidate_of[i] = static_cast<int>(k);
+    last = k;
     ++uses[k];
   }
   common_parts out;
@@ -307,6 +319,7 @@ common_parts find_common_parts(const std::vector<const event*>& items) {
     if (uses[k] < 2) continue;  // a part no other item repeats stays in its item
     entry_of[k] = static_cast<int>(out.entries.size());
     out.entries.push_back(candidates[k]);
+    out.text_shared.push_back(text_shared[k]);
   }
   out.of_item.resize(items.size(), -1);
   for (std::size_t i = 0; i < items.size(); ++i)
@@ -321,6 +334,10 @@ constexpr std::size_t body_reserve = 960;
 }  // namespace
 
 std::string encode_record_body(const event& e, std::uint64_t seq, std::string_view prev_hash_hex) {
+  return encode_record_body(view_of(e), seq, prev_hash_hex);
+}
+
+std::string encode_record_body(const record_item& e, std::uint64_t seq, std::string_view prev_hash_hex) {
   std::string out;
   out.reserve(body_reserve);
   object_writer o(out);
@@ -332,7 +349,7 @@ std::string encode_record_body(const event& e, std::uint64_t seq, std::string_vi
   return out;
 }
 
-std::string encode_group_body(const std::vector<const event*>& items, std::uint64_t seq,
+std::string encode_group_body(const std::vector<const record_item*>& items, std::uint64_t seq,
                               std::string_view prev_hash_hex) {
   std::string out;
   out.reserve(body_reserve + 360 * items.size());
@@ -341,9 +358,10 @@ std::string encode_group_body(const std::vector<const event*>& items, std::uint6
   const auto common = find_common_parts(items);
   if (!common.entries.empty()) {
     o.objects("common", common.entries.size(), [&](object_writer& entry, std::size_t k) {
-      const event& e = *common.entries[k];
+      const record_item& e = *common.entries[k];
       auto statement = entry.open("statement");
       statement.string("normalized", e.statement->normalized);
+      if (common.text_shared[k]) statement.string("text_hmac", e.statement->text_hmac);
       statement.string("key_id", e.statement->key_id);
       statement.close();
       write_decision(entry, *e.decision);
@@ -353,13 +371,16 @@ std::string encode_group_body(const std::vector<const event*>& items, std::uint6
     char time[time_text_bytes];
     item.plain("time", write_time(items[i]->time, time));
     item.plain("kind", to_string(items[i]->kind));
-    const event& e = *items[i];
-    if (common.of_item[i] < 0) {
+    const record_item& e = *items[i];
+    const int entry = common.of_item[i];
+    if (entry < 0) {
       write_sections(item, e);
       return;
     }
-    item.number("common", static_cast<std::uint64_t>(common.of_item[i]));
-    write_statement(item, *e.statement, true);
+    item.number("common", static_cast<std::uint64_t>(entry));
+    write_statement(item, *e.statement,
+                    common.text_shared[static_cast<std::size_t>(entry)] ? in_common::also_text_hmac
+                                                                        : in_common::normalized_and_key);
     if (e.outcome) write_outcome(item, *e.outcome);
   });
   o.close();

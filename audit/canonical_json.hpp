@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "audit/event.hpp"
+#include "audit/record_item.hpp"
 
 namespace phigate::audit {
 
@@ -26,6 +27,7 @@ void append_json_string(std::string& out, std::string_view text);
 /// The record body: {"v":1,"seq":N,"prev":"<hex>","time":"...","kind":"...",...}. The chain hash of a
 /// record is SHA-256 over exactly these bytes, and `prev` is the chain hash of the record before it.
 std::string encode_record_body(const event& e, std::uint64_t seq, std::string_view prev_hash_hex);
+std::string encode_record_body(const record_item& e, std::uint64_t seq, std::string_view prev_hash_hex);
 
 /// The body of a `statements` record (see grouping.hpp): the first item's time, session and actor, then
 /// {"items":[{"time":"...","kind":"...","statement":{...},"decision":{...},"outcome":{...}},...]} with each
@@ -33,8 +35,10 @@ std::string encode_record_body(const event& e, std::uint64_t seq, std::string_vi
 /// normalized text and key id and the whole decision section go once into
 /// "common":[{"statement":{"normalized":"...","key_id":"..."},"decision":{...}},...] (before "items"), and
 /// each item that shares one says {"common":N,"statement":{"text_hmac":...,"params_hmac":...},"outcome":...}
-/// in place of those fields; export's CSV puts them back.
-std::string encode_group_body(const std::vector<const event*>& items, std::uint64_t seq,
+/// in place of those fields. When all the items that share an entry have the same text, its text_hmac is in
+/// the entry ({"normalized":...,"text_hmac":...,"key_id":...}) and not in the items (whose statement
+/// section is left out when nothing else is in it). Export's CSV puts them back.
+std::string encode_group_body(const std::vector<const record_item*>& items, std::uint64_t seq,
                               std::string_view prev_hash_hex);
 
 /// "2026-12-04T18:33:36.123456Z" (UTC, microseconds).

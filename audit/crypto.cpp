@@ -127,6 +127,12 @@ hmac_key::~hmac_key() {
 }
 
 std::string hmac_key::digest_hex(std::string_view data) const {
+  std::string out;
+  append_digest_hex(out, data);
+  return out;
+}
+
+void hmac_key::append_digest_hex(std::string& hex, std::string_view data) const {
   unsigned char inner_digest[SHA256_DIGEST_LENGTH];
   unsigned char out[SHA256_DIGEST_LENGTH];
   SHA256_CTX ctx = pads_->inner;
@@ -136,7 +142,11 @@ std::string hmac_key::digest_hex(std::string_view data) const {
   SHA256_Update(&ctx, inner_digest, sizeof inner_digest);
   SHA256_Final(out, &ctx);
   OPENSSL_cleanse(&ctx, sizeof ctx);
-  return to_hex(std::string_view(reinterpret_cast<char*>(out), sizeof out));
+  static constexpr char digits[] = "0123456789abcdef";
+  for (const unsigned char c : out) {
+    hex += digits[c >> 4];
+    hex += digits[c & 0xF];
+  }
 }
 
 std::optional<signing_key> signing_key::load_pem_file(const std::string& path, std::string& error) {

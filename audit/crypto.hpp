@@ -20,6 +20,9 @@ std::string to_hex(std::string_view bytes);
 /// Bytes of lowercase or uppercase hex; nullopt on odd length or a non-hex digit.
 std::optional<std::string> from_hex(std::string_view hex);
 
+/// Characters of a hex HMAC-SHA256.
+inline constexpr std::size_t hmac_hex_length = 64;
+
 /// An HMAC-SHA256 key with an id that names it in records (so a rotated key can be told apart).
 class hmac_key {
  public:
@@ -31,6 +34,8 @@ class hmac_key {
   const std::string& id() const noexcept { return id_; }
   /// Lowercase hex HMAC-SHA256(secret, data). Thread-safe.
   std::string digest_hex(std::string_view data) const;
+  /// Appends digest_hex(data) to `hex` (hmac_hex_length characters).
+  void append_digest_hex(std::string& hex, std::string_view data) const;
 
  private:
   struct midstates;

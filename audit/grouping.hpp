@@ -17,7 +17,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "audit/event.hpp"
+#include "audit/record_item.hpp"
 
 namespace phigate::audit {
 
@@ -30,11 +30,11 @@ struct grouping_limits {
 };
 
 /// Whether `e` may be an item of a `statements` record.
-bool groupable(const event& e) noexcept;
+bool groupable(const record_item& e) noexcept;
 
 /// The records to write for `events` (in order), each a list of events: one event is a record of its own,
 /// several are one `statements` record. The lists are ordered by their first event.
-std::vector<std::vector<const event*>> group_records(const std::vector<const event*>& events,
-                                                     grouping_limits limits = {});
+std::vector<std::vector<const record_item*>> group_records(const std::vector<record_item>& events,
+                                                           grouping_limits limits = {});
 
 }  // namespace phigate::audit

@@ -38,42 +38,59 @@ const std::string& text_hmac(audit_statement_text& text, const audit::hmac_key& 
   return text.text_hmac;
 }
 
-// Writer thread: "read,export" as a list.
-void add_kinds(audit::decision_info& info, policy::kind_set kinds) {
-  const std::string names = kinds.to_string();
-  for (std::size_t start = 0; start < names.size();) {
-    const auto comma = names.find(',', start);
-    info.kinds.push_back(names.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    start = comma == std::string::npos ? names.size() : comma + 1;
+// Writer thread: the names of `kinds` ("read,export" as a list), worked out once per set of kinds.
+const std::vector<std::string>& kind_names(policy::kind_set kinds) {
+  thread_local std::unordered_map<std::uint16_t, std::vector<std::string>> known;
+  auto [it, added] = known.try_emplace(kinds.bits());
+  if (added) {
+    const std::string names = kinds.to_string();
+    for (std::size_t start = 0; start < names.size();) {
+      const auto comma = names.find(',', start);
+      it->second.push_back(
+          names.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      start = comma == std::string::npos ? names.size() : comma + 1;
+    }
   }
+  return it->second;
 }
 
-// Writer thread: the event of one fact: `decision` (no outcome yet), `statement` (decision and outcome) or
-// `outcome` (its decision was recorded before).
-audit::event build_event(statement_fact& fact, const audit_hashing& h, std::uint64_t session,
-                         const std::shared_ptr<const audit::actor>& who) {
-  audit::event e;
+// Writer thread: the keyed hash of the fact's parameters appended to `hmacs` (which must have room for it
+// without growing: earlier views point into it); "" without parameters.
+std::string_view params_hmac(const statement_fact& fact, const audit::hmac_key& key, std::string& hmacs) {
+  if (!fact.decided || !fact.params) return {};
+  const std::size_t at = hmacs.size();
+  key.append_digest_hex(hmacs, *fact.params);
+  return std::string_view(hmacs).substr(at);
+}
+
+// Writer thread: the record of one fact: `decision` (no outcome yet), `statement` (decision and outcome)
+// or `outcome` (its decision was recorded before).
+audit::record_item view_of_fact(statement_fact& fact, const audit_hashing& h, std::uint64_t session,
+                                const audit::actor* who, std::string_view params) {
+  audit::record_item e;
   e.kind = !fact.decided  ? audit::event_kind::outcome
            : fact.outcome ? audit::event_kind::statement
                           : audit::event_kind::decision;
   e.time = fact.time;
   e.session = session;
   e.who = who;
-  audit::statement_info s;
+  audit::statement_view s;
   s.key_id = h.key->id();
   s.text_hmac = text_hmac(*fact.text, *h.key);
   if (fact.decided) {
+    const auto& v = fact.verdict;
+    audit::decision_view d{v.verdict, v.rule_id, v.reason, nullptr, nullptr, v.sqlstate};
     if (fact.summary) {
       s.normalized = fact.summary->normalized;
-      add_kinds(fact.decision, fact.kinds);
-      fact.decision.tables = fact.summary->tables;
+      d.kinds = &kind_names(fact.kinds);
+      d.tables = &fact.summary->tables;
     }
-    if (fact.params) s.params_hmac = h.key->digest_hex(*fact.params);
-    if (h.keep_literals) s.text = fact.text->sql;
-    e.decision = std::move(fact.decision);
+    s.params_hmac = params;
+    if (h.keep_literals) s.text = &fact.text->sql;
+    e.decision = d;
   }
-  e.statement = std::move(s);
-  e.outcome = std::move(fact.outcome);
+  e.statement = s;
+  if (fact.outcome) e.outcome = &*fact.outcome;
   return e;
 }
 
@@ -81,7 +98,7 @@ audit::event build_event(statement_fact& fact, const audit_hashing& h, std::uint
 class queued_batch final : public audit::pending_event {
  public:
   explicit queued_batch(std::shared_ptr<statement_batch> batch) : batch_(std::move(batch)) {}
-  void build(std::vector<audit::event>& out) override { batch_->build(out); }
+  void items(std::vector<audit::record_item>& out) override { batch_->items(out); }
 
  private:
   std::shared_ptr<statement_batch> batch_;
@@ -92,8 +109,11 @@ class queued_fact final : public audit::pending_event {
   queued_fact(audit_hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
               statement_fact fact)
       : hashing_(h), session_(session), who_(std::move(who)), fact_(std::move(fact)) {}
-  void build(std::vector<audit::event>& out) override {
-    out.push_back(build_event(fact_, hashing_, session_, who_));
+  void items(std::vector<audit::record_item>& out) override {
+    hmac_.clear();
+    hmac_.reserve(audit::hmac_hex_length);
+    out.push_back(
+        view_of_fact(fact_, hashing_, session_, who_.get(), params_hmac(fact_, *hashing_.key, hmac_)));
   }
 
  private:
@@ -101,6 +121,7 @@ class queued_fact final : public audit::pending_event {
   std::uint64_t session_;
   std::shared_ptr<const audit::actor> who_;
   statement_fact fact_;
+  std::string hmac_;
 };
 
 }  // namespace
@@ -142,14 +163,18 @@ void statement_batch::close() {
   open_ = false;
 }
 
-void statement_batch::build(std::vector<audit::event>& out) {
+void statement_batch::items(std::vector<audit::record_item>& out) {
   {
     // From here the session starts a new batch; it never waits for this one's hashing.
     std::lock_guard lock(mutex_);
     open_ = false;
   }
+  hmacs_.clear();
+  hmacs_.reserve(audit::hmac_hex_length * facts_.size());
   out.reserve(out.size() + facts_.size());
-  for (auto& fact : facts_) out.push_back(build_event(fact, hashing_, session_, who_));
+  for (auto& fact : facts_)
+    out.push_back(
+        view_of_fact(fact, hashing_, session_, who_.get(), params_hmac(fact, *hashing_.key, hmacs_)));
 }
 
 std::unique_ptr<audit::pending_event> queue_batch(std::shared_ptr<statement_batch> batch) {

@@ -1,5 +1,6 @@
 // What the gateway hands the audit log's writer thread about statements: the facts a session saw, from which
-// the writer builds the records (keyed hashes, the lists of kinds and tables). A session's allowed statements
+// the writer encodes the records (keyed hashes, the lists of kinds and tables) without building an event
+// for each. A session's allowed statements
 // go into one statement_batch that the session keeps filling, without the log's lock or an allocation per
 // statement, until the writer takes the batch for its next transaction; an outcome that arrives while its
 // statement's batch is still open is folded into the statement's fact (one `statement` record instead of a
@@ -52,6 +53,15 @@ struct audit_hashing {
   bool keep_literals = false;
 };
 
+/// The decide step's verdict on a statement: its record's decision section without the kinds and tables
+/// (the writer takes those from the statement's summary).
+struct fact_verdict {
+  std::string verdict;  ///< "allow", "deny" or "hold"
+  std::string rule_id;
+  std::string reason;
+  std::string sqlstate;  ///< for a refusal: what the client was told
+};
+
 /// One statement as the session saw it: its decision (unless `decided` is false: an outcome whose decision
 /// was recorded before) and, once known, its outcome.
 struct statement_fact {
@@ -61,7 +71,7 @@ struct statement_fact {
   std::optional<std::string> params;  ///< encoded parameters, when the statement had any
   shared_summary summary;             ///< null without an analysis
   policy::kind_set kinds;
-  audit::decision_info decision;  ///< verdict, rule, reason, SQLSTATE; the writer adds kinds and tables
+  fact_verdict verdict;
   std::optional<audit::outcome_info> outcome;
 };
 
@@ -83,8 +93,8 @@ class statement_batch {
   bool complete(std::size_t index, audit::outcome_info& result);
   /// Session thread: no more facts (another record of the session must come after these).
   void close();
-  /// Writer thread: closes the batch and appends its events.
-  void build(std::vector<audit::event>& out);
+  /// Writer thread: closes the batch and appends views of its records (see audit::pending_event::items).
+  void items(std::vector<audit::record_item>& out);
   /// The person every fact is about.
   [[nodiscard]] const std::shared_ptr<const audit::actor>& who() const noexcept { return who_; }
 
@@ -95,6 +105,7 @@ class statement_batch {
   std::uint64_t session_;
   std::shared_ptr<const audit::actor> who_;
   std::vector<statement_fact> facts_;
+  std::string hmacs_;  ///< writer thread: the facts' parameter HMACs, which their views point into
 };
 
 /// Where a statement's fact is, for its outcome.

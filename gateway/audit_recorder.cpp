@@ -167,7 +167,7 @@ audit::event audit_recorder::make_event(audit::event_kind kind, std::uint64_t se
 }
 
 statement_fact audit_recorder::decision_fact(const statement_request& request, bool current_statement,
-                                             const policy::analysis* analysis, audit::decision_info info) {
+                                             const policy::analysis* analysis, fact_verdict verdict) {
   statement_fact fact;
   // The session's statement shares the text the session copied for its outcome; another gets a copy.
   fact.text = current_statement ? *current.text : std::make_shared<audit_statement_text>(request.sql);
@@ -179,7 +179,7 @@ statement_fact audit_recorder::decision_fact(const statement_request& request, b
     fact.summary = summary_of(*analysis);
     fact.kinds = analysis->kinds;
   }
-  fact.decision = std::move(info);
+  fact.verdict = std::move(verdict);
   return fact;
 }
 
@@ -211,15 +211,12 @@ bool audit_recorder::append_single(std::shared_ptr<const audit::actor> who, stat
 decision audit_recorder::refuse_unavailable(const session_identity& who, const statement_request& request) {
   const bool ours = is_current_statement(request.sql);
   if (ours && current.slot) *current.slot = {};
-  append_single(actor_for(who),
-                decision_fact(request, ours, nullptr,
-                              audit::decision_info{"deny",
-                                                   std::string(audit_unavailable_rule),
-                                                   "the audit log is unavailable",
-                                                   {},
-                                                   {},
-                                                   std::string(audit_unavailable_sqlstate)}),
-                false);
+  append_single(
+      actor_for(who),
+      decision_fact(request, ours, nullptr,
+                    fact_verdict{"deny", std::string(audit_unavailable_rule), "the audit log is unavailable",
+                                 std::string(audit_unavailable_sqlstate)}),
+      false);
   return decision::deny(std::string(audit_unavailable_sqlstate),
                         "phigate: the audit log is unavailable, so statements are refused until it recovers "
                         "(the gateway's log says why)");
@@ -257,7 +254,7 @@ void audit_recorder::authentication(std::uint64_t session, const session_identit
 decision audit_recorder::record_decision(const session_identity& who, const statement_request& request,
                                          const std::shared_ptr<const policy::analysis>& analysis,
                                          const policy::decision* verdict, decision d) {
-  audit::decision_info info;
+  fact_verdict info;
   info.verdict = std::string(verdict_name(d.what));
   if (d.what != decision::verdict::allow) info.sqlstate = d.sqlstate;
   if (verdict) {

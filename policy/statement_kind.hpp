@@ -51,6 +51,8 @@ class kind_set {
 
   /// Comma-separated names in enum order, e.g. "read,export"; "" when empty.
   [[nodiscard]] std::string to_string() const;
+  /// One bit per member kind (a key for caches of derived values).
+  [[nodiscard]] std::uint16_t bits() const noexcept { return bits_; }
 
   friend bool operator==(kind_set, kind_set) = default;
 

@@ -87,12 +87,13 @@ def raw_audit_records(itest_env, gateway, *args: str) -> list[dict]:
 
 def expand_item(item: dict, common: list[dict]) -> dict:
     """A `statements` item with the parts it shares with other items (its record's `common` entry) put back:
-    the statement's normalized text and key id, and the decision."""
+    the statement's normalized text and key id (and its text's HMAC when the entry holds it), and the
+    decision."""
     if "common" not in item:
         return item
     entry = common[item["common"]]
     out = {key: value for key, value in item.items() if key != "common"}
-    out["statement"] = {**entry["statement"], **item["statement"]}
+    out["statement"] = {**entry["statement"], **item.get("statement", {})}
     out["decision"] = entry["decision"]
     return out
 
@@ -195,6 +196,9 @@ def test_prepared_executions_carry_the_hmac_of_their_parameters(gateway, itest_e
     assert all(r["statement"]["params_hmac"] == expected for r in with_params)
     assert len(found) - len(with_params) == 1  # the Parse
     assert "4242" not in json.dumps(found)
+    # One text for all four: the HMAC of what pgbench sent (with a shared record, once in its common part).
+    text = hmac.new(HMAC_KEY.encode(), b"SELECT count(*) FROM patients WHERE id = $1;", hashlib.sha256)
+    assert {r["statement"]["text_hmac"] for r in found} == {text.hexdigest()}
 
 
 def test_keep_literals_stores_the_exact_text(gateway, psql, itest_env, tmp_path):

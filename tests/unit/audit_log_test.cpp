@@ -184,17 +184,18 @@ namespace {
 // Facts that stand for several events, as a session's batch of statements does.
 class notes_event final : public pending_event {
  public:
-  explicit notes_event(std::vector<std::string> notes) : notes_(std::move(notes)) {}
-  void build(std::vector<event>& out) override {
-    for (const auto& note : notes_) {
-      auto e = make_event(event_kind::connection, "a");
-      e.detail = note;
-      out.push_back(std::move(e));
+  explicit notes_event(const std::vector<std::string>& notes) {
+    for (const auto& note : notes) {
+      events_.push_back(make_event(event_kind::connection, "a"));
+      events_.back().detail = note;
     }
+  }
+  void items(std::vector<record_item>& out) override {
+    for (const auto& e : events_) out.push_back(view_of(e));
   }
 
  private:
-  std::vector<std::string> notes_;
+  std::vector<event> events_;
 };
 
 }  // namespace
