@@ -65,7 +65,7 @@ std::string_view params_hmac(const statement_fact& fact, const audit::hmac_key& 
 
 // Writer thread: the record of one fact: `decision` (no outcome yet), `statement` (decision and outcome)
 // or `outcome` (its decision was recorded before).
-audit::record_item view_of_fact(statement_fact& fact, const audit_hashing& h, std::uint64_t session,
+audit::record_item view_of_fact(const statement_fact& fact, const audit_hashing& h, std::uint64_t session,
                                 const audit::actor* who, std::string_view params) {
   audit::record_item e;
   e.kind = !fact.decided  ? audit::event_kind::outcome
@@ -163,6 +163,11 @@ void statement_batch::close() {
   open_ = false;
 }
 
+std::size_t statement_batch::size() {
+  std::lock_guard lock(mutex_);
+  return facts_.size();
+}
+
 void statement_batch::items(std::vector<audit::record_item>& out) {
   {
     // From here the session starts a new batch; it never waits for this one's hashing.
@@ -171,8 +176,7 @@ void statement_batch::items(std::vector<audit::record_item>& out) {
   }
   hmacs_.clear();
   hmacs_.reserve(audit::hmac_hex_length * facts_.size());
-  out.reserve(out.size() + facts_.size());
-  for (auto& fact : facts_)
+  for (const auto& fact : facts_)
     out.push_back(
         view_of_fact(fact, hashing_, session_, who_.get(), params_hmac(fact, *hashing_.key, hmacs_)));
 }

@@ -7,6 +7,7 @@
 // decision and an outcome). Refusals, and decisions the session is not handling itself, are single facts.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -80,9 +81,12 @@ class statement_batch {
  public:
   static constexpr std::size_t max_facts = 1'000;  ///< as many as one `statements` record holds
 
-  statement_batch(audit_hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who)
+  /// `expected`: about how many facts it will hold (the session's previous batch's size), so that adding
+  /// them seldom moves the ones before.
+  statement_batch(audit_hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
+                  std::size_t expected = 0)
       : hashing_(h), session_(session), who_(std::move(who)) {
-    facts_.reserve(32);
+    facts_.reserve(std::min(max_facts, std::max<std::size_t>(16, expected + expected / 4)));
   }
 
   /// Session thread: adds `fact` (moved from only on success) and says where it is; false once the writer
@@ -93,6 +97,8 @@ class statement_batch {
   bool complete(std::size_t index, audit::outcome_info& result);
   /// Session thread: no more facts (another record of the session must come after these).
   void close();
+  /// How many facts it holds.
+  [[nodiscard]] std::size_t size();
   /// Writer thread: closes the batch and appends views of its records (see audit::pending_event::items).
   void items(std::vector<audit::record_item>& out);
   /// The person every fact is about.

@@ -188,7 +188,7 @@ void audit_recorder::batch_fact(std::shared_ptr<statement_batch>& open, std::uin
                                 statement_slot* slot) {
   std::size_t index = 0;
   if (!open || open->who() != who || !open->add(fact, index)) {
-    auto batch = std::make_shared<statement_batch>(hashing(), session, who);
+    auto batch = std::make_shared<statement_batch>(hashing(), session, who, open ? open->size() : 0);
     batch->add(fact, index);
     if (!log_->append(queue_batch(batch))) {  // dropped: the log says so in its notices
       open.reset();
