@@ -38,6 +38,14 @@ def ratio(numerator, denominator):
     return numerator / denominator
 
 
+def round_ratios(top, bottom):
+    """TPS of `top` over that of `bottom` in each round both finished: runs of one round are minutes apart
+    at most, so a machine whose speed drifts between rounds skews these less than the ratio of medians."""
+    bottom_tps = bottom.tps_by_round()
+    return [ratio(tps, bottom_tps[number]) for number, tps in sorted(top.tps_by_round().items())
+            if bottom_tps.get(number)]
+
+
 class Cell:
     """All runs of one (mode, clients, target) across rounds."""
 
@@ -58,6 +66,9 @@ class Cell:
     def tps_median(self):
         values = self.tps_values()
         return statistics.median(values) if values else None
+
+    def tps_by_round(self):
+        return {run.round_number: run.tps for run in self.runs if run.tps is not None}
 
     def latency_ms(self, fraction):
         return milliseconds(percentile_us(self.latency_us_counts, fraction))
@@ -119,10 +130,13 @@ class Comparison:
                 top, bottom = by_target[numerator], by_target[denominator]
                 if top.tps_median() is None or bottom.tps_median() is None:
                     continue
+                per_round = round_ratios(top, bottom)
                 rows.append(
                     {
                         "pair": f"{numerator}/{denominator}",
                         "tps": ratio(top.tps_median(), bottom.tps_median()),
+                        "tps_per_round": per_round,
+                        "tps_per_round_median": statistics.median(per_round) if per_round else None,
                         "p50": ratio(top.latency_ms(0.50), bottom.latency_ms(0.50)),
                         "p99": ratio(top.latency_ms(0.99), bottom.latency_ms(0.99)),
                     }
@@ -163,6 +177,12 @@ class Comparison:
                 if row["pair"] == "phigate-audit/phigate" and row["tps"] is not None:
                     line += f"   (audit costs {format_number((1 - row['tps']) * 100, 1)}% of phigate's TPS)"
                 lines.append(line)
+                if row["pair"] == "phigate-audit/phigate" and row["tps_per_round"]:
+                    costs = sorted((1 - value) * 100 for value in row["tps_per_round"])
+                    lines.append(
+                        f"  {'':<26} per round: audit costs {format_number(statistics.median(costs), 1)}% "
+                        f"(median), from {format_number(costs[0], 1)}% to {format_number(costs[-1], 1)}%"
+                    )
             lines.append("")
         if not self.all_clean():
             lines.append(UNCLEAN_NOTE)

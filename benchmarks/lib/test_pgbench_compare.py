@@ -32,8 +32,8 @@ pgbench: error: Run was aborted; the above results are incomplete.
 """
 
 
-def new_result(target="direct", tps=None):
-    result = RunResult(target, "simple", 2, 2, 1, 0)
+def new_result(target="direct", tps=None, round_number=1):
+    result = RunResult(target, "simple", 2, 2, round_number, 0)
     result.tps = tps
     return result
 
@@ -125,6 +125,22 @@ class ComparisonTest(unittest.TestCase):
         self.assertEqual(pgbouncer_over_direct["pair"], "pgbouncer/direct")
         self.assertAlmostEqual(pgbouncer_over_direct["tps"], 0.5)
         self.assertAlmostEqual(pgbouncer_over_direct["p50"], 2.0)
+
+
+    def test_the_audit_cost_is_also_given_per_round(self):
+        comparison = Comparison(["simple"], [2], ["phigate", "phigate-audit"])
+        # The machine slows down in round 2: the medians' ratio says 29.5%, each round 4% or 10%.
+        rounds = {1: (1000.0, 960.0), 2: (500.0, 450.0), 3: (1000.0, 960.0)}
+        for number, (plain, audited) in rounds.items():
+            comparison.add(new_result("phigate", plain, number))
+            comparison.add(new_result("phigate-audit", audited if number != 3 else None, number))
+        (group,) = comparison.to_json()
+        (audit_over_plain,) = group["ratios"]
+        self.assertAlmostEqual(audit_over_plain["tps"], 705.0 / 1000.0)
+        self.assertEqual([round(value, 3) for value in audit_over_plain["tps_per_round"]], [0.96, 0.9])
+        self.assertAlmostEqual(audit_over_plain["tps_per_round_median"], 0.93)
+        text = comparison.render_text(3, 10, "caption")
+        self.assertIn("per round: audit costs 7.0% (median), from 4.0% to 10.0%", text)
 
 
 if __name__ == "__main__":
