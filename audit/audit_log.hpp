@@ -46,7 +46,7 @@ struct log_options {
   /// How long ordinary events gather before the writer commits them: one transaction per few hundred
   /// records instead of a few, so far fewer pages are written and far fewer wake-ups happen per record.
   /// Durable appends and flush() never wait for it.
-  std::chrono::milliseconds commit_delay{20};
+  std::chrono::milliseconds commit_delay{50};
   /// Ordinary events are committed without waiting for the disk (a crash of the gateway never loses a
   /// committed record); at most this long after their commit they are synced to stable storage, so a power
   /// loss or OS crash can take at most this much of them. Durable appends, flush() and checkpoints always

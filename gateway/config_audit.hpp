@@ -8,7 +8,7 @@
 //       signing_key_file: audit-signing.pem   # openssl genpkey -algorithm ed25519 -out audit-signing.pem
 //       checkpoint_file: audit.checkpoints    # default: <store>.checkpoints
 //       checkpoint_interval_ms: 60000
-//       commit_delay_ms: 20              # ordinary records gather this long per transaction (group commit)
+//       commit_delay_ms: 50              # ordinary records gather this long per transaction (group commit)
 //       sync_interval_ms: 200            # ... and reach stable storage within this; 0: synced at each commit
 //       keep_literals: false             # true stores the exact statement text too (PHI!)
 //
@@ -34,7 +34,7 @@ struct audit_config {
   std::string signing_key_file;  ///< "" = no signed checkpoints
   std::string checkpoint_file;   ///< "" = checkpoints only in the store
   std::chrono::milliseconds checkpoint_interval{60'000};
-  std::chrono::milliseconds commit_delay{20};
+  std::chrono::milliseconds commit_delay{50};
   std::chrono::milliseconds sync_interval{200};
   bool keep_literals = false;
 };

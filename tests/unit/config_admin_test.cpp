@@ -209,7 +209,7 @@ TEST_CASE("the audit log's commit delay and sync interval load, default and are 
   CHECK(c.audit->sync_interval == std::chrono::milliseconds(0));
   const auto d = load_config(dir.write("other.yaml", "audit: { key_env: PHIGATE_CONFIG_AUDIT_KEY }\n"));
   REQUIRE(d.audit);
-  CHECK(d.audit->commit_delay == std::chrono::milliseconds(20));
+  CHECK(d.audit->commit_delay == std::chrono::milliseconds(50));
   CHECK(d.audit->sync_interval == std::chrono::milliseconds(200));
   CHECK(errors_of("audit: { key_env: PHIGATE_CONFIG_AUDIT_KEY, commit_delay_ms: 5000 }\n") ==
         "1:62: audit.commit_delay_ms: 5000 is out of range 0..1000");
