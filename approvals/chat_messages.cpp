@@ -115,7 +115,10 @@ std::string request_link(std::string_view public_url, std::string_view id) {
   return std::string(public_url) + "/api/v1/requests/" + std::string(id);
 }
 
-std::string slack_message(const request& r, std::string_view link) {
+namespace {
+
+// The sections every Slack message about `r` starts with: who asked for what, and the statement.
+json::array slack_request_blocks(const request& r, std::string_view link) {
   std::string details = "*Approval requested* for `" + r.id + "`\n*Requester:* " + slack_escape(r.requester) +
                         "\n*Database:* " + slack_escape(r.database) + "\n*Kind:* " + slack_escape(r.kind) +
                         "\n*Rule:* " + slack_escape(r.rule_id);
@@ -124,6 +127,13 @@ std::string slack_message(const request& r, std::string_view link) {
   json::array blocks;
   blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", details}}}});
   blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", code}}}});
+  return blocks;
+}
+
+}  // namespace
+
+std::string slack_message(const request& r, std::string_view link) {
+  json::array blocks = slack_request_blocks(r, link);
   blocks.push_back({{"type", "actions"},
                     {"block_id", "phigate_approval"},
                     {"elements",
@@ -131,6 +141,28 @@ std::string slack_message(const request& r, std::string_view link) {
                       slack_button("Deny", "deny", "danger", r.id)}}});
   json::object body{{"text", summary_line(r)}, {"blocks", std::move(blocks)}};
   return json::serialize(body);
+}
+
+std::string slack_vote_reply(const vote_outcome& vote, std::string_view approver, bool approve,
+                             std::string_view link) {
+  const bool settled =
+      vote.request && (vote.result == vote_result::decided || vote.result == vote_result::not_pending);
+  if (!settled) {
+    // The request is still open for the others (or this click changed nothing): only the clicker is told.
+    const std::string text = vote.message.empty() ? std::string(to_string(vote.result)) : vote.message;
+    return json::serialize(
+        json::object{{"response_type", "ephemeral"}, {"replace_original", false}, {"text", text}});
+  }
+  const request& r = *vote.request;
+  std::string status = "*" + std::string(to_string(r.state)) + "*";
+  if (vote.result == vote_result::decided)
+    status += " (" + slack_escape(approver) + (approve ? " approved" : " denied") + " in Slack)";
+  if (!vote.message.empty()) status += ": " + slack_escape(vote.message);
+  json::array blocks = slack_request_blocks(r, link);
+  blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", status}}}});
+  return json::serialize(json::object{{"replace_original", true},
+                                      {"text", summary_line(r) + " is " + std::string(to_string(r.state))},
+                                      {"blocks", std::move(blocks)}});
 }
 
 std::string teams_message(const request& r, std::string_view link) {
@@ -248,6 +280,7 @@ std::optional<slack_action> parse_slack_interaction(std::string_view form_body) 
   if (!action) return std::nullopt;
   slack_action out;
   out.user_id = json_string(user->as_object().if_contains("id"));
+  out.response_url = json_string(root->if_contains("response_url"));
   const std::string action_id = json_string(action->if_contains("action_id"));
   out.request_id = json_string(action->if_contains("value"));
   if (out.user_id.empty() || out.request_id.empty() || (action_id != "approve" && action_id != "deny"))

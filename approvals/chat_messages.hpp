@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "approvals/request.hpp"
+#include "approvals/service.hpp"
 
 namespace phigate::approvals {
 
@@ -26,6 +27,15 @@ std::string request_link(std::string_view public_url, std::string_view id);
 /// Slack incoming-webhook body: a Block Kit section describing the request and Approve/Deny buttons
 /// (action_id "approve"/"deny", value = the request id).
 std::string slack_message(const request& r, std::string_view link);
+
+/// The body to POST to the response_url of a click on a Slack button: `approver` (the phigate identity the
+/// Slack user maps to) voted `approve` and the service answered `vote`. When the click settled the request
+/// (it decided it, or it was decided, expired or abandoned before) the original message is replaced by the
+/// request's details and its state, without buttons; otherwise (a vote counted towards a quorum, or
+/// refused) only the clicker sees the service's sentence (an ephemeral message) and the buttons stay for
+/// the others.
+std::string slack_vote_reply(const vote_outcome& vote, std::string_view approver, bool approve,
+                             std::string_view link);
 
 /// Microsoft Teams incoming-webhook body: a message with one Adaptive Card attachment.
 std::string teams_message(const request& r, std::string_view link);
@@ -56,9 +66,10 @@ slack_verdict verify_slack_signature(std::string_view signing_secret, std::strin
 
 /// One click on an Approve or Deny button.
 struct slack_action {
-  std::string user_id;     ///< Slack's user id ("U012ABC")
-  bool approve = false;    ///< action_id "approve" (true) or "deny"
-  std::string request_id;  ///< the button's value
+  std::string user_id;       ///< Slack's user id ("U012ABC")
+  bool approve = false;      ///< action_id "approve" (true) or "deny"
+  std::string request_id;    ///< the button's value
+  std::string response_url;  ///< where Slack takes a reply that can replace the message ("" if absent)
 };
 
 /// The action in Slack's interactive POST body (form-encoded, `payload=<JSON>` of type block_actions);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/json.hpp>
 #include <charconv>
 
@@ -301,8 +302,29 @@ admin_response admin_routes::slack_interactive(const admin_request& req) {
                                       action->approve ? "approved in Slack" : "denied in Slack");
   spdlog::info("Slack: {} {} {}: {} ({})", who->identity, action->approve ? "approves" : "denies",
                action->request_id, approvals::to_string(outcome.result), outcome.message);
+  reply_in_slack(*action, *who, outcome);
   return text(http::status::ok,
               outcome.message.empty() ? std::string(approvals::to_string(outcome.result)) : outcome.message);
+}
+
+void admin_routes::reply_in_slack(const approvals::slack_action& action, const approvals::approver& who,
+                                  const approvals::vote_outcome& vote) const {
+  if (!slack_reply_ || action.response_url.empty()) return;
+  // Only Slack's own host: a signed click is trusted to vote, not to make the gateway POST anywhere.
+  const auto& webhook = config_->notify.slack->webhook_url;
+  const auto url = parse_http_url(action.response_url);
+  if (!url || url->tls != webhook.tls || !boost::iequals(url->host, webhook.host) ||
+      url->port != webhook.port) {
+    spdlog::warn(
+        "Slack: the response_url of the click on {} is not on {} (the webhook's host); no reply sent",
+        action.request_id, webhook.host);
+    return;
+  }
+  const std::string public_url = config_->admin ? config_->admin->public_url : std::string();
+  slack_reply_(*url,
+               approvals::slack_vote_reply(vote, who.identity, action.approve,
+                                           approvals::request_link(public_url, action.request_id)),
+               action.request_id);
 }
 
 }  // namespace phigate

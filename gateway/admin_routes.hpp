@@ -6,10 +6,12 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "approvals/chat_messages.hpp"
 #include "approvals/service.hpp"
 #include "gateway/config.hpp"
 
@@ -53,6 +55,10 @@ class admin_routes {
   /// {"seq":N,"requests":[...]}: the changes after `since` in ascending seq order (the long-poll answer).
   admin_response changes(std::uint64_t since, unsigned version, bool keep_alive);
 
+  /// Sends `body` to a Slack click's response_url (the chat notifier's delivery); unset: clicks get no reply.
+  using slack_reply_fn = std::function<void(http_url url, std::string body, std::string request_id)>;
+  void set_slack_reply(slack_reply_fn reply) { slack_reply_ = std::move(reply); }
+
  private:
   admin_outcome route(const admin_request& req);
   std::optional<approvals::approver> authenticate(const admin_request& req) const;
@@ -63,11 +69,15 @@ class admin_routes {
   admin_outcome poll(const admin_request& req, std::string_view query);
   admin_response whoami(const admin_request& req, const approvals::approver& who);
   admin_response slack_interactive(const admin_request& req);
+  /// Answers the click `action` by `who` (which the service answered with `vote`) through its response_url.
+  void reply_in_slack(const approvals::slack_action& action, const approvals::approver& who,
+                      const approvals::vote_outcome& vote) const;
   std::optional<approvals::approver> approver_for(const std::string& identity) const;
 
   std::shared_ptr<approvals::service> service_;
   std::shared_ptr<const gateway_config> config_;
   clock_fn now_;
+  slack_reply_fn slack_reply_;
 };
 
 /// Lowercase hex SHA-256 of `text` (how token hashes are written in the config).

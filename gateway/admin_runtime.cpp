@@ -22,13 +22,20 @@ std::unique_ptr<admin_runtime> admin_runtime::start(std::shared_ptr<approvals::s
   std::unique_ptr<admin_runtime> rt(new admin_runtime());
   // Kept alive without a listener too: the notifier's deliveries are posted to it as requests arrive.
   rt->work_.emplace(rt->io_.get_executor());
-  if (config->admin) {
-    rt->server_ = std::make_unique<admin_server>(rt->io_, service, config);
-    rt->server_->start();
-  }
   if (notify) {
     rt->notifier_ = std::make_unique<chat_notifier>(rt->io_, service, config);
     rt->notifier_->start();
+  }
+  if (config->admin) {
+    rt->server_ = std::make_unique<admin_server>(rt->io_, service, config);
+    if (rt->notifier_) {
+      // Clicks on the Slack message's buttons are answered through the notifier's delivery.
+      rt->server_->set_slack_reply(
+          [notifier = rt->notifier_.get()](http_url url, std::string body, std::string request_id) {
+            notifier->reply_in_slack(std::move(url), std::move(body), std::move(request_id));
+          });
+    }
+    rt->server_->start();
   }
   rt->thread_ = std::thread([io = &rt->io_] { io->run(); });
   return rt;

@@ -195,6 +195,10 @@ admin_server::admin_server(asio::io_context& io, std::shared_ptr<approvals::serv
       config_(std::move(config)),
       state_(std::make_shared<shared_state>(io, service_, config_)) {}
 
+void admin_server::set_slack_reply(admin_routes::slack_reply_fn reply) {
+  state_->routes.set_slack_reply(std::move(reply));
+}
+
 admin_server::~admin_server() {
   if (subscription_ != 0) service_->unsubscribe(subscription_);
 }

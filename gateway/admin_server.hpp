@@ -42,6 +42,8 @@ class admin_server {
   void stop();
   /// The bound port (the kernel's choice when the config says 0); valid after start().
   std::uint16_t port() const noexcept { return port_; }
+  /// How Slack clicks are answered (see admin_routes::set_slack_reply); before start().
+  void set_slack_reply(admin_routes::slack_reply_fn reply);
 
   /// Shared with the sessions' coroutines; public so the implementation's free coroutines can reach it.
   struct shared_state;

@@ -36,6 +36,7 @@ struct delivery {
   http_url url;
   std::string body;
   std::string signing_secret;  ///< webhook only: adds X-Phigate-Timestamp and X-Phigate-Signature
+  bool reply = false;          ///< an answer to a click in the channel rather than a new request's message
 };
 
 /// The outcome of one attempt: delivered, worth retrying, or refused for good.
@@ -127,7 +128,8 @@ asio::awaitable<void> deliver(delivery d, std::string request_id, std::shared_pt
   for (int n = 1; n <= notify_max_attempts; ++n) {
     const auto result = co_await attempt(d, tls);
     if (result == attempt_result::delivered) {
-      spdlog::info("notify {}: request {} announced", d.channel, request_id);
+      spdlog::info("notify {}: request {} {}", d.channel, request_id,
+                   d.reply ? "reply delivered" : "announced");
       co_return;
     }
     if (result == attempt_result::give_up || n == notify_max_attempts) break;
@@ -135,8 +137,11 @@ asio::awaitable<void> deliver(delivery d, std::string request_id, std::shared_pt
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
     backoff *= 2;
   }
-  spdlog::error("notify {}: request {} could not be announced; approvers can still see it in the admin API",
-                d.channel, request_id);
+  if (d.reply)
+    spdlog::warn("notify {}: the reply about request {} could not be delivered", d.channel, request_id);
+  else
+    spdlog::error("notify {}: request {} could not be announced; approvers can still see it in the admin API",
+                  d.channel, request_id);
 }
 
 std::shared_ptr<ssl::context> make_client_tls() {
@@ -184,6 +189,11 @@ void chat_notifier::announce(const approvals::request& r) {
     deliveries.push_back(
         {"webhook", notify.webhook->url, approvals::webhook_event(r, link), notify.webhook->secret});
   for (auto& d : deliveries) asio::co_spawn(io_, deliver(std::move(d), r.id, tls_), asio::detached);
+}
+
+void chat_notifier::reply_in_slack(http_url url, std::string body, std::string request_id) {
+  delivery d{"slack", std::move(url), std::move(body), {}, true};
+  asio::co_spawn(io_, deliver(std::move(d), std::move(request_id), tls_), asio::detached);
 }
 
 }  // namespace phigate

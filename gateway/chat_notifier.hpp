@@ -1,5 +1,6 @@
 // Announces every new approval request to the configured chat channels (the `notify:` section): a Slack
-// incoming webhook, a Microsoft Teams incoming webhook and a generic signed webhook. Each POST runs as its
+// incoming webhook, a Microsoft Teams incoming webhook and a generic signed webhook; and answers clicks on
+// the Slack message's buttons through the click's response_url. Each POST runs as its
 // own coroutine on the admin io_context; a failure is logged and retried with backoff and never reaches
 // the session that filed the request.
 #pragma once
@@ -36,6 +37,9 @@ class chat_notifier {
 
   /// Queues the messages for one request on the io_context; thread-safe, never blocks.
   void announce(const approvals::request& r);
+  /// Queues a POST of `body` to a Slack click's response_url (see approvals::slack_vote_reply), with the
+  /// same retries; thread-safe, never blocks.
+  void reply_in_slack(http_url url, std::string body, std::string request_id);
 
   /// True when the config names at least one channel.
   static bool configured(const gateway_config& config);

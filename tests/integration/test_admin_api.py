@@ -89,9 +89,11 @@ def slack_post(gw, body: str, *, timestamp: int | None = None, secret: str = SLA
     return status, reply.decode()
 
 
-def slack_click(user: str, action: str, request_id: str) -> str:
+def slack_click(user: str, action: str, request_id: str, response_url: str | None = None) -> str:
     payload = {"type": "block_actions", "user": {"id": user, "username": user.lower()},
                "actions": [{"action_id": action, "block_id": "phigate_approval", "value": request_id}]}
+    if response_url:
+        payload["response_url"] = response_url
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
@@ -378,6 +380,40 @@ def test_the_changes_long_poll_wakes_on_a_new_request(held_gateway):
         assert status == 200 and body["requests"][0]["state"] == "pending"
         assert body["seq"] > first["seq"]
         assert result["elapsed"] < 15
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def test_slack_clicks_are_answered_through_their_response_url(held_gateway, receiver):
+    """A click that leaves the request open is answered to the clicker alone (the buttons stay for the
+    others); the click that decides it replaces the message with the request and its state, without
+    buttons. A response_url on another host than the webhook's gets nothing."""
+    process = start_held_copy(held_gateway)
+    try:
+        rid = wait_for_pending(held_gateway)["id"]
+        receiver.wait_for(3)  # the announcements
+        assert slack_post(held_gateway, slack_click("U0BOB", "approve", rid, receiver.url("/reply-bob")))[0] == 200
+        bob = json.loads(next(p for p in receiver.wait_for(4) if p["path"] == "/reply-bob")["body"])
+        assert bob["response_type"] == "ephemeral" and bob["replace_original"] is False
+        assert "own" in bob["text"], bob  # no self-approval
+
+        assert slack_post(held_gateway, slack_click("U0ALICE", "approve", rid, receiver.url("/reply-alice")))[0] == 200
+        alice = json.loads(next(p for p in receiver.wait_for(5) if p["path"] == "/reply-alice")["body"])
+        assert alice["replace_original"] is True and "response_type" not in alice
+        assert [block["type"] for block in alice["blocks"]] == ["section", "section", "section"]  # no buttons
+        assert rid in alice["blocks"][0]["text"]["text"]
+        assert alice["blocks"][2]["text"]["text"].startswith("*approved* (alice approved in Slack)"), alice
+        code, out, err = finish(process)
+        assert code == 0 and out.split() == ["1", "2", "3"], err
+
+        elsewhere = receiver.url("/reply-elsewhere").replace("127.0.0.1", "localhost")
+        assert slack_post(held_gateway, slack_click("U0ALICE", "deny", rid, elsewhere))[0] == 200
+        deadline = time.monotonic() + 10
+        while "no reply sent" not in held_gateway.log_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert f"the response_url of the click on {rid} is not on 127.0.0.1" in held_gateway.log_text()
+        assert all(p["path"] != "/reply-elsewhere" for p in receiver.posts)
     finally:
         process.kill()
         process.communicate()

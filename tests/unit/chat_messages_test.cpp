@@ -200,6 +200,46 @@ TEST_CASE("a block_actions click yields the Slack user, the verdict and the requ
   CHECK(action->user_id == "U012ABC");
   CHECK_FALSE(action->approve);
   CHECK(action->request_id == "r-abcdefghij");
+  CHECK(action->response_url.empty());
+  const std::string with_reply =
+      R"({"type":"block_actions","user":{"id":"U1"},"response_url":"https://hooks.slack.com/actions/T1/2/x",)"
+      R"("actions":[{"action_id":"approve","value":"r-1"}]})";
+  const auto replied = parse_slack_interaction("payload=" + percent_encoded(with_reply));
+  REQUIRE(replied);
+  CHECK(replied->response_url == "https://hooks.slack.com/actions/T1/2/x");
+}
+
+TEST_CASE("a click that settles a request replaces the Slack message; any other is told to the clicker",
+          "[chat][slack]") {
+  vote_outcome vote;
+  vote.result = vote_result::decided;
+  vote.message = "approved by alice";
+  vote.request = held_export();
+  vote.request->state = request_state::approved;
+  const auto settled =
+      parsed(slack_vote_reply(vote, "alice", true, "http://gw/api/v1/requests/r-abcdefghij"));
+  CHECK(settled.at("replace_original") == true);
+  const auto& blocks = settled.at("blocks").as_array();
+  REQUIRE(blocks.size() == 3);  // the request's two sections and its state: no buttons left
+  for (const auto& block : blocks) CHECK(block.at("type") == "section");
+  CHECK(blocks[2].at("text").at("text") == "*approved* (alice approved in Slack): approved by alice");
+  const auto body = slack_vote_reply(vote, "alice", true, "");
+  CHECK(body.find("Jane") == std::string::npos);  // still no literals
+
+  vote.result = vote_result::not_pending;  // decided before this click: the message catches up
+  vote.message = "request r-abcdefghij is approved";
+  CHECK(parsed(slack_vote_reply(vote, "dana", false, "")).at("blocks").at(2).at("text").at("text") ==
+        "*approved*: request r-abcdefghij is approved");
+
+  for (const auto result : {vote_result::recorded, vote_result::self_approval, vote_result::not_eligible,
+                            vote_result::already_voted, vote_result::conflict}) {
+    vote.result = result;
+    vote.message = "a sentence for the clicker";
+    const auto told = parsed(slack_vote_reply(vote, "bob", true, ""));
+    CHECK(told.at("response_type") == "ephemeral");
+    CHECK(told.at("replace_original") == false);
+    CHECK(told.at("text") == "a sentence for the clicker");
+  }
 }
 
 TEST_CASE("interactions other than an approve or deny click are ignored", "[chat][slack]") {
