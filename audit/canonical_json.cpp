@@ -182,11 +182,14 @@ void write_approval(object_writer& o, const approval_info& a) {
   w.close();
 }
 
-void write_outcome(object_writer& o, const outcome_info& r) {
+// `in_common`: the command and SQLSTATE are in the record's `common` entry the item refers to.
+void write_outcome(object_writer& o, const outcome_info& r, bool in_common = false) {
   auto w = o.open("outcome");
   w.number("rows", r.rows);
-  w.string("command", r.command);
-  w.string("sqlstate", r.sqlstate);
+  if (!in_common) {
+    w.string("command", r.command);
+    w.string("sqlstate", r.sqlstate);
+  }
   w.number("duration_us", r.duration_us);
   w.counts("masked", r.masked);
   w.close();
@@ -273,12 +276,18 @@ void write_sections(object_writer& o, const record_item& e) {
 
 // What several items of a `statements` record repeat: the normalized text and key id of the statement and
 // the whole decision section, written once in the record's `common` list, with the text's HMAC when every
-// item that shares the part has the same text (a prepared statement's executions). Items that share such
-// a part with another item refer to it by index; the others are written whole.
+// item that shares the part has the same text (a prepared statement's executions) and the outcome's command
+// and SQLSTATE when every such item has an outcome with the same ones. Items that share such a part with
+// another item refer to it by index; the others are written whole.
+struct common_entry {
+  const record_item* first = nullptr;  ///< the first item that has the part
+  bool text = true;                    ///< its items' text_hmac is the same
+  bool outcome = true;                 ///< its items all have an outcome with the same command and SQLSTATE
+};
+
 struct common_parts {
-  std::vector<const record_item*> entries;  ///< the first item of each shared part
-  std::vector<bool> text_shared;            ///< per entry: its items' text_hmac is the same
-  std::vector<int> of_item;                 ///< the entry each item refers to, or -1
+  std::vector<common_entry> entries;
+  std::vector<int> of_item;  ///< the entry each item refers to, or -1
 };
 
 bool has_common_part(const record_item& e) {
@@ -290,24 +299,30 @@ bool same_common_part(const record_item& a, const record_item& b) {
          *a.decision == *b.decision;
 }
 
+bool same_outcome_part(const record_item& a, const record_item& b) {
+  return a.outcome && b.outcome && a.outcome->command == b.outcome->command &&
+         a.outcome->sqlstate == b.outcome->sqlstate;
+}
+
 common_parts find_common_parts(const std::vector<const record_item*>& items) {
   constexpr std::size_t max_candidates = 16;  // a session's statements of one transaction repeat a few
-  std::vector<const record_item*> candidates;
-  std::vector<bool> text_shared;
+  std::vector<common_entry> candidates;
   std::vector<int> candidate_of(items.size(), -1);
   std::vector<std::size_t> uses;
   std::size_t last = 0;  // consecutive items mostly share their part: try the last one found first
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!has_common_part(*items[i])) continue;
-    std::size_t k = last < candidates.size() && same_common_part(*candidates[last], *items[i]) ? last : 0;
-    while (k < candidates.size() && !same_common_part(*candidates[k], *items[i])) ++k;
+    const record_item& item = *items[i];
+    if (!has_common_part(item)) continue;
+    std::size_t k = last < candidates.size() && same_common_part(*candidates[last].first, item) ? last : 0;
+    while (k < candidates.size() && !same_common_part(*candidates[k].first, item)) ++k;
     if (k == candidates.size()) {
       if (candidates.size() == max_candidates) continue;
-      candidates.push_back(items[i]);
-      text_shared.push_back(true);
+      candidates.push_back({&item, true, item.outcome != nullptr});
       uses.push_back(0);
-    } else if (text_shared[k] && candidates[k]->statement->text_hmac != items[i]->statement->text_hmac) {
-      text_shared[k] = false;
+    } else {
+      auto& c = candidates[k];
+      c.text = c.text && c.first->statement->text_hmac == item.statement->text_hmac;
+      c.outcome = c.outcome && same_outcome_part(*c.first, item);
     }
     candidate_of[i] = static_cast<int>(k);
     last = k;
@@ -319,7 +334,6 @@ common_parts find_common_parts(const std::vector<const record_item*>& items) {
     if (uses[k] < 2) continue;  // a part no other item repeats stays in its item
     entry_of[k] = static_cast<int>(out.entries.size());
     out.entries.push_back(candidates[k]);
-    out.text_shared.push_back(text_shared[k]);
   }
   out.of_item.resize(items.size(), -1);
   for (std::size_t i = 0; i < items.size(); ++i)
@@ -358,13 +372,20 @@ std::string encode_group_body(const std::vector<const record_item*>& items, std:
   const auto common = find_common_parts(items);
   if (!common.entries.empty()) {
     o.objects("common", common.entries.size(), [&](object_writer& entry, std::size_t k) {
-      const record_item& e = *common.entries[k];
+      const common_entry& shared = common.entries[k];
+      const record_item& e = *shared.first;
       auto statement = entry.open("statement");
       statement.string("normalized", e.statement->normalized);
-      if (common.text_shared[k]) statement.string("text_hmac", e.statement->text_hmac);
+      if (shared.text) statement.string("text_hmac", e.statement->text_hmac);
       statement.string("key_id", e.statement->key_id);
       statement.close();
       write_decision(entry, *e.decision);
+      if (shared.outcome) {
+        auto outcome = entry.open("outcome");
+        outcome.string("command", e.outcome->command);
+        outcome.string("sqlstate", e.outcome->sqlstate);
+        outcome.close();
+      }
     });
   }
   o.objects("items", items.size(), [&](object_writer& item, std::size_t i) {
@@ -377,11 +398,11 @@ std::string encode_group_body(const std::vector<const record_item*>& items, std:
       write_sections(item, e);
       return;
     }
+    const common_entry& shared = common.entries[static_cast<std::size_t>(entry)];
     item.number("common", static_cast<std::uint64_t>(entry));
     write_statement(item, *e.statement,
-                    common.text_shared[static_cast<std::size_t>(entry)] ? in_common::also_text_hmac
-                                                                        : in_common::normalized_and_key);
-    if (e.outcome) write_outcome(item, *e.outcome);
+                    shared.text ? in_common::also_text_hmac : in_common::normalized_and_key);
+    if (e.outcome) write_outcome(item, *e.outcome, shared.outcome);
   });
   o.close();
   return out;

@@ -37,7 +37,9 @@ std::string encode_record_body(const record_item& e, std::uint64_t seq, std::str
 /// each item that shares one says {"common":N,"statement":{"text_hmac":...,"params_hmac":...},"outcome":...}
 /// in place of those fields. When all the items that share an entry have the same text, its text_hmac is in
 /// the entry ({"normalized":...,"text_hmac":...,"key_id":...}) and not in the items (whose statement
-/// section is left out when nothing else is in it). Export's CSV puts them back.
+/// section is left out when nothing else is in it); likewise the outcome's command and SQLSTATE go into the
+/// entry ("outcome":{"command":...,"sqlstate":...}, after "decision") when all its items have an outcome
+/// with the same ones. Export's CSV puts them back.
 std::string encode_group_body(const std::vector<const record_item*>& items, std::uint64_t seq,
                               std::string_view prev_hash_hex);
 

@@ -142,13 +142,15 @@ json::object expand_item(const json::object& item, const json::object& record) {
   const auto& entry = entries[static_cast<std::size_t>(index)].as_object();
   json::object out = item;
   out.erase("common");
-  if (const auto* shared = entry.if_contains("statement"); shared && shared->is_object()) {
-    json::object statement = shared->as_object();
-    if (const auto* own = item.if_contains("statement"); own && own->is_object())
-      for (const auto& [key, value] : own->as_object()) statement[key] = value;
-    out["statement"] = std::move(statement);
+  // Each section: the entry's fields, then the item's own.
+  for (const char* section : {"statement", "decision", "outcome"}) {
+    const auto* shared = entry.if_contains(section);
+    if (!shared || !shared->is_object()) continue;
+    json::object merged = shared->as_object();
+    if (const auto* own = item.if_contains(section); own && own->is_object())
+      for (const auto& [key, value] : own->as_object()) merged[key] = value;
+    out[section] = std::move(merged);
   }
-  if (const auto* decision = entry.if_contains("decision")) out["decision"] = *decision;
   return out;
 }
 

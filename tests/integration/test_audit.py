@@ -87,14 +87,15 @@ def raw_audit_records(itest_env, gateway, *args: str) -> list[dict]:
 
 def expand_item(item: dict, common: list[dict]) -> dict:
     """A `statements` item with the parts it shares with other items (its record's `common` entry) put back:
-    the statement's normalized text and key id (and its text's HMAC when the entry holds it), and the
-    decision."""
+    each section is the entry's fields (normalized text, key id and maybe the text's HMAC; the decision; maybe
+    the outcome's command and SQLSTATE), then the item's own."""
     if "common" not in item:
         return item
     entry = common[item["common"]]
     out = {key: value for key, value in item.items() if key != "common"}
-    out["statement"] = {**entry["statement"], **item.get("statement", {})}
-    out["decision"] = entry["decision"]
+    for section in ("statement", "decision", "outcome"):
+        if section in entry:
+            out[section] = {**entry[section], **item.get(section, {})}
     return out
 
 

@@ -152,7 +152,11 @@ TEST_CASE("a group's items say what the records they stand for say, repeated par
   CHECK(body.find(",\"common\":[{\"statement\":{\"normalized\":\"" + first.statement->normalized +
                   "\",\"text_hmac\":\"" + first.statement->text_hmac + "\",\"key_id\":\"k1\"},") !=
         std::string::npos);
-  CHECK(body.find("\"kind\":\"statement\",\"common\":0,\"outcome\":") != std::string::npos);
+  CHECK(body.find("\"kind\":\"statement\",\"common\":0,\"outcome\":{\"rows\":1,\"duration_us\":") !=
+        std::string::npos);
+  // ...and the same command and SQLSTATE, once in the entry.
+  CHECK(body.find("\"outcome\":{\"command\":\"SELECT\",\"sqlstate\":\"00000\"}}],\"items\":") !=
+        std::string::npos);
   CHECK(body.find("\"kind\":\"statement\",\"common\":0,\"statement\":{\"params_hmac\":\"bbbb") !=
         std::string::npos);
   CHECK(body.find("\"normalized\":\"SELECT 1\"") != std::string::npos);  // in its own item
@@ -171,6 +175,19 @@ TEST_CASE("items that share a common part but not their text keep their text's H
                   "\",\"key_id\":\"k1\"},") != std::string::npos);
   CHECK(body.find("\"common\":0,\"statement\":{\"text_hmac\":\"aaaa") != std::string::npos);
   CHECK(body.find("\"common\":0,\"statement\":{\"text_hmac\":\"cccc") != std::string::npos);
+  check_rows_match(body, items);
+}
+
+TEST_CASE("items that share a common part but not their outcome's SQLSTATE keep their whole outcome",
+          "[audit][grouping]") {
+  const auto first = allowed("alice", 7, 0);
+  auto second = allowed("alice", 7, 2);
+  second.outcome->sqlstate = "57014";  // cancelled
+  const std::vector<const event*> items = {&first, &second};
+  const std::string body = encode_group(items, 3);
+  CHECK(body.find("\"outcome\":{\"command\"") == std::string::npos);  // no outcome in the entry
+  CHECK(body.find("\"sqlstate\":\"00000\"") != std::string::npos);
+  CHECK(body.find("\"sqlstate\":\"57014\"") != std::string::npos);
   check_rows_match(body, items);
 }
 
