@@ -277,12 +277,14 @@ void write_sections(object_writer& o, const record_item& e) {
 // What several items of a `statements` record repeat: the normalized text and key id of the statement and
 // the whole decision section, written once in the record's `common` list, with the text's HMAC when every
 // item that shares the part has the same text (a prepared statement's executions) and the outcome's command
-// and SQLSTATE when every such item has an outcome with the same ones. Items that share such a part with
-// another item refer to it by index; the others are written whole.
+// and SQLSTATE when every such item that has an outcome has the same ones (an item whose outcome is still to
+// come has none). Items that share such a part with another item refer to it by index; the others are
+// written whole.
 struct common_entry {
-  const record_item* first = nullptr;  ///< the first item that has the part
-  bool text = true;                    ///< its items' text_hmac is the same
-  bool outcome = true;                 ///< its items all have an outcome with the same command and SQLSTATE
+  const record_item* first = nullptr;     ///< the first item that has the part
+  bool text = true;                       ///< its items' text_hmac is the same
+  const outcome_info* outcome = nullptr;  ///< the first outcome among its items
+  bool same_outcome = true;               ///< every outcome among them has its command and SQLSTATE
 };
 
 struct common_parts {
@@ -299,9 +301,19 @@ bool same_common_part(const record_item& a, const record_item& b) {
          *a.decision == *b.decision;
 }
 
-bool same_outcome_part(const record_item& a, const record_item& b) {
-  return a.outcome && b.outcome && a.outcome->command == b.outcome->command &&
-         a.outcome->sqlstate == b.outcome->sqlstate;
+// Adds `item`'s outcome (if any) to what the entry's items have in common.
+void add_outcome(common_entry& c, const record_item& item) {
+  if (!item.outcome) return;
+  if (!c.outcome) {
+    c.outcome = item.outcome;
+    return;
+  }
+  c.same_outcome = c.same_outcome && c.outcome->command == item.outcome->command &&
+                   c.outcome->sqlstate == item.outcome->sqlstate;
+}
+
+bool shares_outcome(const common_entry& c) {
+  return c.outcome && c.same_outcome;
 }
 
 common_parts find_common_parts(const std::vector<const record_item*>& items) {
@@ -317,13 +329,13 @@ common_parts find_common_parts(const std::vector<const record_item*>& items) {
     while (k < candidates.size() && !same_common_part(*candidates[k].first, item)) ++k;
     if (k == candidates.size()) {
       if (candidates.size() == max_candidates) continue;
-      candidates.push_back({&item, true, item.outcome != nullptr});
+      candidates.push_back({&item});
       uses.push_back(0);
     } else {
       auto& c = candidates[k];
       c.text = c.text && c.first->statement->text_hmac == item.statement->text_hmac;
-      c.outcome = c.outcome && same_outcome_part(*c.first, item);
     }
+    add_outcome(candidates[k], item);
     candidate_of[i] = static_cast<int>(k);
     last = k;
     ++uses[k];
@@ -380,10 +392,10 @@ std::string encode_group_body(const std::vector<const record_item*>& items, std:
       statement.string("key_id", e.statement->key_id);
       statement.close();
       write_decision(entry, *e.decision);
-      if (shared.outcome) {
+      if (shares_outcome(shared)) {
         auto outcome = entry.open("outcome");
-        outcome.string("command", e.outcome->command);
-        outcome.string("sqlstate", e.outcome->sqlstate);
+        outcome.string("command", shared.outcome->command);
+        outcome.string("sqlstate", shared.outcome->sqlstate);
         outcome.close();
       }
     });
@@ -402,7 +414,7 @@ std::string encode_group_body(const std::vector<const record_item*>& items, std:
     item.number("common", static_cast<std::uint64_t>(entry));
     write_statement(item, *e.statement,
                     shared.text ? in_common::also_text_hmac : in_common::normalized_and_key);
-    if (e.outcome) write_outcome(item, *e.outcome, shared.outcome);
+    if (e.outcome) write_outcome(item, *e.outcome, shares_outcome(shared));
   });
   o.close();
   return out;

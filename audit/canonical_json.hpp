@@ -38,8 +38,8 @@ std::string encode_record_body(const record_item& e, std::uint64_t seq, std::str
 /// in place of those fields. When all the items that share an entry have the same text, its text_hmac is in
 /// the entry ({"normalized":...,"text_hmac":...,"key_id":...}) and not in the items (whose statement
 /// section is left out when nothing else is in it); likewise the outcome's command and SQLSTATE go into the
-/// entry ("outcome":{"command":...,"sqlstate":...}, after "decision") when all its items have an outcome
-/// with the same ones. Export's CSV puts them back.
+/// entry ("outcome":{"command":...,"sqlstate":...}, after "decision") when all its items that have an
+/// outcome have the same ones; they complete the outcome of each such item. Export's CSV puts them back.
 std::string encode_group_body(const std::vector<const record_item*>& items, std::uint64_t seq,
                               std::string_view prev_hash_hex);
 

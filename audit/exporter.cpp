@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <string_view>
 #include <vector>
 
 #include "audit/canonical_json.hpp"
@@ -142,12 +143,14 @@ json::object expand_item(const json::object& item, const json::object& record) {
   const auto& entry = entries[static_cast<std::size_t>(index)].as_object();
   json::object out = item;
   out.erase("common");
-  // Each section: the entry's fields, then the item's own.
+  // Each section: the entry's fields, then the item's own; the entry's outcome fields only complete an
+  // outcome the item has (one whose outcome is still to come has none).
   for (const char* section : {"statement", "decision", "outcome"}) {
     const auto* shared = entry.if_contains(section);
-    if (!shared || !shared->is_object()) continue;
+    const auto* own = item.if_contains(section);
+    if (!shared || !shared->is_object() || (std::string_view(section) == "outcome" && !own)) continue;
     json::object merged = shared->as_object();
-    if (const auto* own = item.if_contains(section); own && own->is_object())
+    if (own && own->is_object())
       for (const auto& [key, value] : own->as_object()) merged[key] = value;
     out[section] = std::move(merged);
   }

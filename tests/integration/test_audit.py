@@ -88,13 +88,13 @@ def raw_audit_records(itest_env, gateway, *args: str) -> list[dict]:
 def expand_item(item: dict, common: list[dict]) -> dict:
     """A `statements` item with the parts it shares with other items (its record's `common` entry) put back:
     each section is the entry's fields (normalized text, key id and maybe the text's HMAC; the decision; maybe
-    the outcome's command and SQLSTATE), then the item's own."""
+    the outcome's command and SQLSTATE, for an item that has an outcome), then the item's own."""
     if "common" not in item:
         return item
     entry = common[item["common"]]
     out = {key: value for key, value in item.items() if key != "common"}
     for section in ("statement", "decision", "outcome"):
-        if section in entry:
+        if section in entry and (section != "outcome" or section in item):
             out[section] = {**entry[section], **item.get(section, {})}
     return out
 

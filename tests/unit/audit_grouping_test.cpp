@@ -141,7 +141,10 @@ TEST_CASE("a group's items say what the records they stand for say, repeated par
   second.statement->params_hmac = std::string(64, 'b');
   auto other = allowed("alice", 7, 3);  // another statement: its parts are its own
   other.statement->normalized = "SELECT 1";
-  const std::vector<const event*> items = {&first, &second, &other};
+  auto running = allowed("alice", 7, 4);  // decided, its outcome still to come: shares the part all the same
+  running.kind = event_kind::decision;
+  running.outcome.reset();
+  const std::vector<const event*> items = {&first, &second, &other, &running};
   const std::string body = encode_group(items, 12);
   CHECK(body.rfind("{\"v\":1,\"seq\":12,\"prev\":\"" + std::string(genesis_hash) +
                        "\",\"time\":\"2026-12-05T00:00:00.000000Z\",\"kind\":\"statements\",\"session\":7,"
@@ -157,6 +160,7 @@ TEST_CASE("a group's items say what the records they stand for say, repeated par
   // ...and the same command and SQLSTATE, once in the entry.
   CHECK(body.find("\"outcome\":{\"command\":\"SELECT\",\"sqlstate\":\"00000\"}}],\"items\":") !=
         std::string::npos);
+  CHECK(body.find("\"kind\":\"decision\",\"common\":0}") != std::string::npos);  // and no outcome of its own
   CHECK(body.find("\"kind\":\"statement\",\"common\":0,\"statement\":{\"params_hmac\":\"bbbb") !=
         std::string::npos);
   CHECK(body.find("\"normalized\":\"SELECT 1\"") != std::string::npos);  // in its own item
