@@ -1,6 +1,8 @@
 #include "audit/canonical_json.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -67,7 +69,7 @@ class object_writer {
   }
   void number(std::string_view key, std::uint64_t value) {
     name(key);
-    out_ += std::to_string(value);
+    append_number(value);
   }
   void list(std::string_view key, const std::vector<std::string>* items) {
     if (!items || items->empty()) return;
@@ -84,7 +86,7 @@ class object_writer {
     object_writer inner = open(key);
     for (const auto& [label, count] : items) {
       inner.label(label);
-      inner.out_ += std::to_string(count);
+      inner.append_number(count);
     }
     inner.close();
   }
@@ -108,13 +110,28 @@ class object_writer {
   void close() { out_ += '}'; }
 
  private:
-  // This file's own constant keys: plain ASCII, written as they are.
+  // This file's own constant keys: plain ASCII, written as they are (one append: the writer writes a dozen
+  // per statement).
   void name(std::string_view key) {
-    if (!first_) out_ += ',';
+    char text[40];
+    if (key.size() + 4 > sizeof text) {
+      if (!first_) out_ += ',';
+      first_ = false;
+      out_.append("\"").append(key).append("\":");
+      return;
+    }
+    char* p = text;
+    if (!first_) *p++ = ',';
     first_ = false;
-    out_ += '"';
-    out_.append(key);
-    out_ += "\":";
+    *p++ = '"';
+    p = std::copy(key.begin(), key.end(), p);
+    *p++ = '"';
+    *p++ = ':';
+    out_.append(text, p);
+  }
+  void append_number(std::uint64_t value) {
+    char digits[24];
+    out_.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
   }
   // Detector labels come from configuration: escaped unless they are plain ASCII (the same bytes either way
   // for those, so records written before this distinction encode alike).
@@ -220,13 +237,19 @@ bool read_digits(std::string_view text, std::size_t& pos, std::size_t count, int
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
+  // Printable ASCII other than the quote and the backslash: copied as is, with its neighbours in one append.
+  static constexpr auto verbatim = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x7F; ++c) table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return table;
+  }();
   out += '"';
   std::size_t run = 0;  // start of the pending run of bytes that need no escaping
   const auto flush = [&](std::size_t upto) { out.append(text.data() + run, upto - run); };
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-      ++i;  // the common case: copied in one append with its neighbours
+    if (verbatim[c]) {
+      ++i;
       continue;
     }
     if (c >= 0x80) {

@@ -143,10 +143,12 @@ void hmac_key::append_digest_hex(std::string& hex, std::string_view data) const 
   SHA256_Final(out, &ctx);
   OPENSSL_cleanse(&ctx, sizeof ctx);
   static constexpr char digits[] = "0123456789abcdef";
-  for (const unsigned char c : out) {
-    hex += digits[c >> 4];
-    hex += digits[c & 0xF];
+  char text[hmac_hex_length];
+  for (std::size_t i = 0; i < sizeof out; ++i) {
+    text[2 * i] = digits[out[i] >> 4];
+    text[2 * i + 1] = digits[out[i] & 0xF];
   }
+  hex.append(text, sizeof text);
 }
 
 std::optional<signing_key> signing_key::load_pem_file(const std::string& path, std::string& error) {

@@ -130,17 +130,27 @@ class queued_fact final : public audit::pending_event {
 // one lookup and the analysis (a fresh copy per statement for texts that differ only in literals) is never
 // kept past the decide step. The normalized text fixes the relations: literals are all it leaves out. Only
 // normalized text is kept, never literals. Several statements in one Query are summarized each time.
-shared_summary summary_of(const policy::analysis& analysis) {
+shared_summary summary_of(const std::shared_ptr<const policy::analysis>& analysis) {
   constexpr std::size_t max_entries = 1024;
   thread_local std::unordered_map<std::string, shared_summary, string_hash, std::equal_to<>> known;
-  if (analysis.statements.size() != 1 || analysis.statements.front().normalized.empty())
-    return std::make_shared<const statement_summary>(summarize(analysis));
-  const std::string_view normalized = analysis.statements.front().normalized;
-  if (auto it = known.find(normalized); it != known.end()) return it->second;
-  auto summary = std::make_shared<const statement_summary>(summarize(analysis));
-  if (known.size() >= max_entries) known.clear();
-  known.emplace(std::string(normalized), summary);
-  return summary;
+  // A prepared statement's executions share one analysis (the analysis cache's): its summary is the last one.
+  thread_local std::shared_ptr<const policy::analysis> last_analysis;
+  thread_local shared_summary last_summary;
+  if (analysis == last_analysis) return last_summary;
+  if (analysis->statements.size() != 1 || analysis->statements.front().normalized.empty())
+    return std::make_shared<const statement_summary>(summarize(*analysis));
+  const std::string_view normalized = analysis->statements.front().normalized;
+  auto it = known.find(normalized);
+  if (it == known.end()) {
+    if (known.size() >= max_entries) known.clear();
+    it =
+        known
+            .emplace(std::string(normalized), std::make_shared<const statement_summary>(summarize(*analysis)))
+            .first;
+  }
+  last_analysis = analysis;
+  last_summary = it->second;
+  return it->second;
 }
 
 bool statement_batch::add(statement_fact& fact, std::size_t& index) {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/audit_log.hpp"
@@ -44,8 +45,9 @@ struct statement_summary {
 };
 using shared_summary = std::shared_ptr<const statement_summary>;
 
-/// Session thread: the summary of `analysis`, shared by every statement with the same normalized text.
-shared_summary summary_of(const policy::analysis& analysis);
+/// Session thread: the summary of `analysis` (not null), shared by every statement with the same normalized
+/// text.
+shared_summary summary_of(const std::shared_ptr<const policy::analysis>& analysis);
 
 /// What the writer needs besides the facts: the HMAC key and whether statement text is kept. The recorder
 /// owns the key and closes its log (building every queued record) before the key goes.
@@ -57,7 +59,7 @@ struct audit_hashing {
 /// The decide step's verdict on a statement: its record's decision section without the kinds and tables
 /// (the writer takes those from the statement's summary).
 struct fact_verdict {
-  std::string verdict;  ///< "allow", "deny" or "hold"
+  std::string_view verdict;  ///< "allow", "deny" or "hold" (a literal)
   std::string rule_id;
   std::string reason;
   std::string sqlstate;  ///< for a refusal: what the client was told

@@ -167,7 +167,8 @@ audit::event audit_recorder::make_event(audit::event_kind kind, std::uint64_t se
 }
 
 statement_fact audit_recorder::decision_fact(const statement_request& request, bool current_statement,
-                                             const policy::analysis* analysis, fact_verdict verdict) {
+                                             const std::shared_ptr<const policy::analysis>& analysis,
+                                             fact_verdict verdict) {
   statement_fact fact;
   // The session's statement shares the text the session copied for its outcome; another gets a copy.
   fact.text = current_statement ? *current.text : std::make_shared<audit_statement_text>(request.sql);
@@ -176,7 +177,7 @@ statement_fact audit_recorder::decision_fact(const statement_request& request, b
   else if (current_statement && current.params)
     fact.params = *current.params;  // an Execute: its portal's Bind
   if (analysis) {
-    fact.summary = summary_of(*analysis);
+    fact.summary = summary_of(analysis);
     fact.kinds = analysis->kinds;
   }
   fact.verdict = std::move(verdict);
@@ -255,7 +256,7 @@ decision audit_recorder::record_decision(const session_identity& who, const stat
                                          const std::shared_ptr<const policy::analysis>& analysis,
                                          const policy::decision* verdict, decision d) {
   fact_verdict info;
-  info.verdict = std::string(verdict_name(d.what));
+  info.verdict = verdict_name(d.what);
   if (d.what != decision::verdict::allow) info.sqlstate = d.sqlstate;
   if (verdict) {
     info.rule_id = verdict->rule_id;
@@ -265,7 +266,7 @@ decision audit_recorder::record_decision(const session_identity& who, const stat
   // Only the statement the session is handling learns where its decision is, for its outcome.
   const bool ours = is_current_statement(request.sql);
   statement_slot* slot = ours ? current.slot : nullptr;
-  auto fact = decision_fact(request, ours, analysis.get(), std::move(info));
+  auto fact = decision_fact(request, ours, analysis, std::move(info));
   auto actor = actor_for(who);
   auto* open = batch_of(current_session());
   if (d.what == decision::verdict::allow && open && current.who && actor == *current.who) {

@@ -122,7 +122,8 @@ class audit_recorder {
   /// The decision's facts as the session saw them; the writer builds the rest. `current_statement`: the
   /// request is the statement the calling thread's session is handling (see audit_context).
   static statement_fact decision_fact(const statement_request& request, bool current_statement,
-                                      const policy::analysis* analysis, fact_verdict verdict);
+                                      const std::shared_ptr<const policy::analysis>& analysis,
+                                      fact_verdict verdict);
   /// Adds `fact` to the session's open batch `open`, or to a new one it queues; `slot` (if any) learns where.
   void batch_fact(std::shared_ptr<statement_batch>& open, std::uint64_t session,
                   const std::shared_ptr<const audit::actor>& who, statement_fact& fact, statement_slot* slot);

@@ -50,40 +50,41 @@ std::string audit_session::params_of(const pg::bind& bind) const {
 
 void audit_session::on_client_message(const pg::frame& f, const pg_response_queue& responses) {
   if (!recorder_) return;
-  statement s;
-  const std::string* params = nullptr;
+  statement::kind what = statement::kind::sync;
   switch (f.type) {
-    case pg::frontend_type::query: {
-      auto q = pg::query::decode(f);
-      s.sql = text_of(q ? q->sql : std::string_view());
-      s.started = std::chrono::steady_clock::now();
+    case pg::frontend_type::query:
+      what = statement::kind::query;
       break;
-    }
-    case pg::frontend_type::execute: {
-      s.what = statement::kind::execute;
-      std::string_view sql;
-      if (auto e = pg::execute::decode(f)) {
-        if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) {
-          sql = p->second.sql;
-          params = &p->second.audit_params;
-        }
-      }
-      s.sql = text_of(sql);
-      s.started = std::chrono::steady_clock::now();
+    case pg::frontend_type::execute:
+      what = statement::kind::execute;
       break;
-    }
     case pg::frontend_type::sync:
-      s.what = statement::kind::sync;
       break;
     default:
       audit_recorder::set_current({id_, &actor_, nullptr, nullptr, nullptr, &batch_});
       return;
   }
   if (pending_.size() >= max_pending_statements) pending_.pop_front();
-  auto& queued = pending_.emplace_back(std::move(s));
+  auto& s = pending_.emplace_back();
+  s.what = what;
+  const std::string* params = nullptr;
+  if (what == statement::kind::query) {
+    auto q = pg::query::decode(f);
+    s.sql = text_of(q ? q->sql : std::string_view());
+    s.started = std::chrono::steady_clock::now();
+  } else if (what == statement::kind::execute) {
+    std::string_view sql;
+    if (auto e = pg::execute::decode(f)) {
+      if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) {
+        sql = p->second.sql;
+        params = &p->second.audit_params;
+      }
+    }
+    s.sql = text_of(sql);
+    s.started = std::chrono::steady_clock::now();
+  }
   // The decide step's record for this message shares the actor, the text and the parameters.
-  audit_recorder::set_current(
-      {id_, &actor_, queued.sql ? &queued.sql : nullptr, params, &queued.slot, &batch_});
+  audit_recorder::set_current({id_, &actor_, s.sql ? &s.sql : nullptr, params, &s.slot, &batch_});
 }
 
 void audit_session::finish(statement& s, const row_rewriter& rewriter, const session_identity& who) {

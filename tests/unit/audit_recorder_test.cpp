@@ -275,3 +275,22 @@ TEST_CASE("a statement's outcome never joins an earlier statement's decision or 
   CHECK(field(records[1], "decision", "verdict") == "deny");
   CHECK(records[2].at("kind").as_string() == "outcome");  // the refusal ended the group
 }
+
+TEST_CASE("statements share the summary of their normalized text, whatever their analysis object",
+          "[audit][recorder]") {
+  const auto first = analyze("SELECT name FROM patients WHERE id = 42");
+  const auto summary = summary_of(first);
+  REQUIRE(summary);
+  CHECK(summary->normalized == first->statements.front().normalized);
+  CHECK(summary->tables == std::vector<std::string>{"patients"});
+  CHECK(summary_of(first) == summary);  // a prepared statement's executions: one analysis object
+  const auto other = analyze("SELECT name FROM visits WHERE patient_id = 7");
+  const auto other_summary = summary_of(other);
+  CHECK(other_summary != summary);
+  CHECK(other_summary->tables == std::vector<std::string>{"visits"});
+  // Other literals: another analysis object, the same normalized text and so the same summary.
+  const auto again = analyze("SELECT name FROM patients WHERE id = 43");
+  REQUIRE(again != first);
+  CHECK(summary_of(again) == summary);
+  CHECK(summary_of(first) == summary);
+}
