@@ -40,6 +40,15 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
   return true;
 }
 
+// Lowercase hex of `n` bytes into `out` (2n characters).
+void write_hex(const unsigned char* bytes, std::size_t n, char* out) {
+  static constexpr char digits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 0xF];
+  }
+}
+
 std::string raw_public_key(EVP_PKEY* key) {
   unsigned char raw[32];
   std::size_t len = sizeof raw;
@@ -54,13 +63,8 @@ void pkey_deleter::operator()(EVP_PKEY* key) const noexcept {
 }
 
 std::string to_hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
   std::string out(bytes.size() * 2, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = digits[c >> 4];
-    out[2 * i + 1] = digits[c & 0xF];
-  }
+  write_hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
   return out;
 }
 
@@ -142,12 +146,9 @@ void hmac_key::append_digest_hex(std::string& hex, std::string_view data) const 
   SHA256_Update(&ctx, inner_digest, sizeof inner_digest);
   SHA256_Final(out, &ctx);
   OPENSSL_cleanse(&ctx, sizeof ctx);
-  static constexpr char digits[] = "0123456789abcdef";
   char text[hmac_hex_length];
-  for (std::size_t i = 0; i < sizeof out; ++i) {
-    text[2 * i] = digits[out[i] >> 4];
-    text[2 * i + 1] = digits[out[i] & 0xF];
-  }
+  static_assert(sizeof text == 2 * sizeof out);
+  write_hex(out, sizeof out, text);
   hex.append(text, sizeof text);
 }
 

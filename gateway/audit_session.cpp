@@ -22,6 +22,23 @@ void read_command_tag(std::string_view tag, audit::outcome_info& out) {
   if (ec == std::errc{} && ptr == digits.data() + digits.size()) out.rows += rows;
 }
 
+// The text of a Query, or of the statement an Execute runs (its portal's; `params` then points at the
+// parameters its Bind gave); "" when the message cannot be read or the portal is unknown.
+std::string_view statement_sql(const pg::frame& f, const pg_response_queue& responses,
+                               const std::string*& params) {
+  if (f.type == pg::frontend_type::query) {
+    auto q = pg::query::decode(f);
+    return q ? q->sql : std::string_view();
+  }
+  if (auto e = pg::execute::decode(f)) {
+    if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) {
+      params = &p->second.audit_params;
+      return p->second.sql;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 void audit_session::connected(std::shared_ptr<audit_recorder> recorder, std::uint64_t session_id,
@@ -68,19 +85,8 @@ void audit_session::on_client_message(const pg::frame& f, const pg_response_queu
   auto& s = pending_.emplace_back();
   s.what = what;
   const std::string* params = nullptr;
-  if (what == statement::kind::query) {
-    auto q = pg::query::decode(f);
-    s.sql = text_of(q ? q->sql : std::string_view());
-    s.started = std::chrono::steady_clock::now();
-  } else if (what == statement::kind::execute) {
-    std::string_view sql;
-    if (auto e = pg::execute::decode(f)) {
-      if (auto p = responses.portals.find(e->portal); p != responses.portals.end()) {
-        sql = p->second.sql;
-        params = &p->second.audit_params;
-      }
-    }
-    s.sql = text_of(sql);
+  if (what != statement::kind::sync) {
+    s.sql = text_of(statement_sql(f, responses, params));
     s.started = std::chrono::steady_clock::now();
   }
   // The decide step's record for this message shares the actor, the text and the parameters.
