@@ -7,6 +7,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "audit/json_writer.hpp"
+
 namespace phigate::audit {
 
 namespace {
@@ -45,110 +47,11 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return n;
 }
 
-void append_escaped_byte(std::string& out, unsigned char c) {
+void append_escaped_byte(json_buffer& out, unsigned char c) {
   char buf[8];
-  std::snprintf(buf, sizeof buf, "\\u%04x", c);
-  out += buf;
+  const int n = std::snprintf(buf, sizeof buf, "\\u%04x", c);
+  out.put(std::string_view(buf, static_cast<std::size_t>(n)));
 }
-
-// Writes keys in the order the caller gives them; the caller's fixed order is what makes it canonical.
-class object_writer {
- public:
-  explicit object_writer(std::string& out) : out_(out) { out_ += '{'; }
-  void string(std::string_view key, std::string_view value, bool keep_empty = false) {
-    if (value.empty() && !keep_empty) return;
-    name(key);
-    append_json_string(out_, value);
-  }
-  /// A string value that needs no escaping (hex digests, formatted times, kind names): copied as is.
-  void plain(std::string_view key, std::string_view value) {
-    name(key);
-    out_ += '"';
-    out_.append(value);
-    out_ += '"';
-  }
-  void number(std::string_view key, std::uint64_t value) {
-    name(key);
-    append_number(value);
-  }
-  void list(std::string_view key, const std::vector<std::string>* items) {
-    if (!items || items->empty()) return;
-    name(key);
-    out_ += '[';
-    for (std::size_t i = 0; i < items->size(); ++i) {
-      if (i) out_ += ',';
-      append_json_string(out_, (*items)[i]);
-    }
-    out_ += ']';
-  }
-  void counts(std::string_view key, const std::map<std::string, std::uint64_t>& items) {
-    if (items.empty()) return;
-    object_writer inner = open(key);
-    for (const auto& [label, count] : items) {
-      inner.label(label);
-      inner.append_number(count);
-    }
-    inner.close();
-  }
-  object_writer open(std::string_view key) {
-    name(key);
-    return object_writer(out_);
-  }
-  /// key: [{...}, ...] with `fill(object_writer&, i)` writing the fields of the i-th object.
-  template <class Fill>
-  void objects(std::string_view key, std::size_t count, Fill fill) {
-    name(key);
-    out_ += '[';
-    for (std::size_t i = 0; i < count; ++i) {
-      if (i) out_ += ',';
-      object_writer item(out_);
-      fill(item, i);
-      item.close();
-    }
-    out_ += ']';
-  }
-  void close() { out_ += '}'; }
-
- private:
-  // This file's own constant keys: plain ASCII, written as they are (one append: the writer writes a dozen
-  // per statement).
-  void name(std::string_view key) {
-    char text[40];
-    if (key.size() + 4 > sizeof text) {
-      if (!first_) out_ += ',';
-      first_ = false;
-      out_.append("\"").append(key).append("\":");
-      return;
-    }
-    char* p = text;
-    if (!first_) *p++ = ',';
-    first_ = false;
-    *p++ = '"';
-    p = std::copy(key.begin(), key.end(), p);
-    *p++ = '"';
-    *p++ = ':';
-    out_.append(text, p);
-  }
-  void append_number(std::uint64_t value) {
-    char digits[24];
-    out_.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
-  }
-  // Detector labels come from configuration: escaped unless they are plain ASCII (the same bytes either way
-  // for those, so records written before this distinction encode alike).
-  void label(std::string_view key) {
-    if (key.find_first_of("\"\\") == std::string_view::npos &&
-        std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c < 0x7F; })) {
-      name(key);
-      return;
-    }
-    if (!first_) out_ += ',';
-    first_ = false;
-    append_json_string(out_, key);
-    out_ += ':';
-  }
-  std::string& out_;
-  bool first_ = true;
-};
 
 void write_actor(object_writer& o, const actor& who) {
   if (who.person.empty() && who.client_address.empty() && who.database.empty()) return;
@@ -171,8 +74,8 @@ void write_statement(object_writer& o, const statement_view& s, in_common shared
   if (shared != in_common::nothing && !own_text_hmac && s.params_hmac.empty() && !s.text) return;
   auto w = o.open("statement");
   if (shared == in_common::nothing) w.string("normalized", s.normalized);
-  if (own_text_hmac) w.string("text_hmac", s.text_hmac);
-  w.string("params_hmac", s.params_hmac);
+  if (own_text_hmac) w.hex("text_hmac", s.text_hmac);
+  w.hex("params_hmac", s.params_hmac);
   if (shared == in_common::nothing) w.string("key_id", s.key_id);
   if (s.text) w.string("text", *s.text, true);
   w.close();
@@ -236,16 +139,17 @@ bool read_digits(std::string_view text, std::size_t& pos, std::size_t count, int
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view text) {
-  // Printable ASCII other than the quote and the backslash: copied as is, with its neighbours in one append.
+void write_json_string(json_buffer& out, std::string_view text) {
+  // Printable ASCII other than the quote and the backslash: copied as is, with its neighbours in one copy.
   static constexpr auto verbatim = [] {
     std::array<bool, 256> table{};
     for (int c = 0x20; c < 0x7F; ++c) table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
     return table;
   }();
-  out += '"';
+  out.room(text.size() + 2);  // every byte as is and the quotes; each escape asks for its own
+  out.put('"');
   std::size_t run = 0;  // start of the pending run of bytes that need no escaping
-  const auto flush = [&](std::size_t upto) { out.append(text.data() + run, upto - run); };
+  const auto flush = [&](std::size_t upto) { out.put(text.substr(run, upto - run)); };
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (verbatim[c]) {
@@ -259,20 +163,27 @@ void append_json_string(std::string& out, std::string_view text) {
       }
     }
     flush(i);
+    out.room(6 + (text.size() - i) + 1);  // this escape, the rest as is, the closing quote
     if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
+      out.put('\\');
+      out.put(static_cast<char>(c));
     } else if (c == '\n') {
-      out += "\\n";
+      out.put("\\n");
     } else if (c == '\t') {
-      out += "\\t";
+      out.put("\\t");
     } else {
       append_escaped_byte(out, c);  // other control bytes, DEL, bytes of invalid UTF-8
     }
     run = ++i;
   }
   flush(text.size());
-  out += '"';
+  out.put('"');
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  json_buffer buffer(out);
+  write_json_string(buffer, text);
+  buffer.finish();
 }
 
 namespace {
@@ -320,8 +231,8 @@ bool has_common_part(const record_item& e) {
 }
 
 bool same_common_part(const record_item& a, const record_item& b) {
-  return a.statement->normalized == b.statement->normalized && a.statement->key_id == b.statement->key_id &&
-         *a.decision == *b.decision;
+  return same_text(a.statement->normalized, b.statement->normalized) &&
+         same_text(a.statement->key_id, b.statement->key_id) && *a.decision == *b.decision;
 }
 
 // Adds `item`'s outcome (if any) to what the entry's items have in common.
@@ -348,15 +259,18 @@ common_parts find_common_parts(const std::vector<const record_item*>& items) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     const record_item& item = *items[i];
     if (!has_common_part(item)) continue;
-    std::size_t k = last < candidates.size() && same_common_part(*candidates[last].first, item) ? last : 0;
-    while (k < candidates.size() && !same_common_part(*candidates[k].first, item)) ++k;
+    std::size_t k = last;
+    if (k >= candidates.size() || !same_common_part(*candidates[k].first, item)) {
+      k = 0;
+      while (k < candidates.size() && (k == last || !same_common_part(*candidates[k].first, item))) ++k;
+    }
     if (k == candidates.size()) {
       if (candidates.size() == max_candidates) continue;
       candidates.push_back({&item});
       uses.push_back(0);
     } else {
       auto& c = candidates[k];
-      c.text = c.text && c.first->statement->text_hmac == item.statement->text_hmac;
+      c.text = c.text && same_text(c.first->statement->text_hmac, item.statement->text_hmac);
     }
     add_outcome(candidates[k], item);
     candidate_of[i] = static_cast<int>(k);
@@ -379,6 +293,9 @@ common_parts find_common_parts(const std::vector<const record_item*>& items) {
 // Large enough for a decision record with its actor (700-900 bytes) and small enough for glibc to serve
 // from its small bins: a request of 1 KiB or more first consolidates the thread's fast bins.
 constexpr std::size_t body_reserve = 960;
+// About what one item of a `statements` record takes when it refers to a `common` entry (a prepared
+// statement's execution: 190-200 bytes); the body grows when its items take more.
+constexpr std::size_t item_reserve = 224;
 
 }  // namespace
 
@@ -389,20 +306,23 @@ std::string encode_record_body(const event& e, std::uint64_t seq, std::string_vi
 std::string encode_record_body(const record_item& e, std::uint64_t seq, std::string_view prev_hash_hex) {
   std::string out;
   out.reserve(body_reserve);
-  object_writer o(out);
+  json_buffer buffer(out);
+  object_writer o(buffer);
   write_head(o, e, e.kind, seq, prev_hash_hex);
   o.string("result", e.result);
   o.string("detail", e.detail);
   write_sections(o, e);
   o.close();
+  buffer.finish();
   return out;
 }
 
 std::string encode_group_body(const std::vector<const record_item*>& items, std::uint64_t seq,
                               std::string_view prev_hash_hex) {
   std::string out;
-  out.reserve(body_reserve + 360 * items.size());
-  object_writer o(out);
+  out.reserve(body_reserve + item_reserve * items.size());
+  json_buffer buffer(out);
+  object_writer o(buffer);
   write_head(o, *items.front(), event_kind::statements, seq, prev_hash_hex);
   const auto common = find_common_parts(items);
   if (!common.entries.empty()) {
@@ -411,7 +331,7 @@ std::string encode_group_body(const std::vector<const record_item*>& items, std:
       const record_item& e = *shared.first;
       auto statement = entry.open("statement");
       statement.string("normalized", e.statement->normalized);
-      if (shared.text) statement.string("text_hmac", e.statement->text_hmac);
+      if (shared.text) statement.hex("text_hmac", e.statement->text_hmac);
       statement.string("key_id", e.statement->key_id);
       statement.close();
       write_decision(entry, *e.decision);
@@ -440,6 +360,7 @@ std::string encode_group_body(const std::vector<const record_item*>& items, std:
     if (e.outcome) write_outcome(item, *e.outcome, shares_outcome(shared));
   });
   o.close();
+  buffer.finish();
   return out;
 }
 

@@ -15,8 +15,9 @@ bool same_list(const std::vector<std::string>* a, const std::vector<std::string>
 }  // namespace
 
 bool operator==(const decision_view& a, const decision_view& b) noexcept {
-  return a.verdict == b.verdict && a.rule_id == b.rule_id && a.reason == b.reason &&
-         a.sqlstate == b.sqlstate && same_list(a.kinds, b.kinds) && same_list(a.tables, b.tables);
+  return same_text(a.verdict, b.verdict) && same_text(a.rule_id, b.rule_id) &&
+         same_text(a.reason, b.reason) && same_text(a.sqlstate, b.sqlstate) && same_list(a.kinds, b.kinds) &&
+         same_list(a.tables, b.tables);
 }
 
 record_item view_of(const event& e) {

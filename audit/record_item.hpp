@@ -17,8 +17,8 @@ namespace phigate::audit {
 
 struct statement_view {
   std::string_view normalized;
-  std::string_view text_hmac;
-  std::string_view params_hmac;
+  std::string_view text_hmac;    ///< lowercase hex (written without escaping)
+  std::string_view params_hmac;  ///< lowercase hex
   std::string_view key_id;
   const std::string* text = nullptr;  ///< the exact text, only with keep_literals
 };
@@ -31,6 +31,12 @@ struct decision_view {
   const std::vector<std::string>* tables = nullptr;  ///< null: none
   std::string_view sqlstate;
 };
+
+/// a == b, without comparing bytes when both view the same characters (the items of one prepared
+/// statement share their summary, key and text).
+inline bool same_text(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && (a.data() == b.data() || a == b);
+}
 
 /// Same verdict, rule, reason, kinds, tables and SQLSTATE.
 bool operator==(const decision_view& a, const decision_view& b) noexcept;

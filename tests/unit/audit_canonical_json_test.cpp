@@ -66,6 +66,23 @@ TEST_CASE("strings escape quotes, control bytes and invalid UTF-8 and stay valid
   CHECK_FALSE(ec);
 }
 
+TEST_CASE("long fields that escape most of their bytes are written whole", "[audit][canonical]") {
+  // Every byte of the detail needs an escape six times its size, and the statement text is large: the body
+  // grows past what was reserved for it, more than once, in the middle of a string.
+  auto e = sample();
+  std::string detail;
+  for (int i = 0; i < 3000; ++i) detail += std::string("\x01\"\xff", 3);
+  e.detail = detail;
+  e.statement->text = std::string(100'000, 'x') + "\n";
+  const auto body = encode_record_body(e, 1, "p");
+  const auto doc = boost::json::parse(body).as_object();
+  const std::string decoded(doc.at("detail").as_string());
+  CHECK(decoded.size() == 3000 * 4);  // \u00ff reads back as U+00FF, two bytes of UTF-8
+  CHECK(decoded.substr(0, 4) == std::string("\x01\"\xc3\xbf"));
+  CHECK(doc.at("statement").as_object().at("text").as_string().size() == 100'001);
+  CHECK(body.find("\\u0001\\\"\\u00ff\\u0001") != std::string::npos);
+}
+
 TEST_CASE("masked counts are written in label order", "[audit][canonical]") {
   event e;
   e.kind = event_kind::outcome;
