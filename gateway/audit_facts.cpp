@@ -153,14 +153,6 @@ shared_summary summary_of(const std::shared_ptr<const policy::analysis>& analysi
   return it->second;
 }
 
-bool statement_batch::add(statement_fact& fact, std::size_t& index) {
-  std::lock_guard lock(mutex_);
-  if (!open_ || facts_.size() >= max_facts) return false;
-  index = facts_.size();
-  facts_.push_back(std::move(fact));
-  return true;
-}
-
 bool statement_batch::complete(std::size_t index, audit::outcome_info& result) {
   std::lock_guard lock(mutex_);
   if (!open_ || index >= facts_.size() || facts_[index].outcome) return false;

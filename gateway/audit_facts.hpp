@@ -88,12 +88,19 @@ class statement_batch {
   statement_batch(audit_hashing h, std::uint64_t session, std::shared_ptr<const audit::actor> who,
                   std::size_t expected = 0)
       : hashing_(h), session_(session), who_(std::move(who)) {
-    facts_.reserve(std::min(max_facts, std::max<std::size_t>(16, expected + expected / 4)));
+    facts_.reserve(std::min(max_facts, expected + expected / 2 + 16));
   }
 
-  /// Session thread: adds `fact` (moved from only on success) and says where it is; false once the writer
-  /// has taken the batch, it was closed, or it is full.
-  bool add(statement_fact& fact, std::size_t& index);
+  /// Session thread: adds a fact that `fill(statement_fact&)` writes in place (called only on success) and
+  /// says where it is; false once the writer has taken the batch, it was closed, or it is full.
+  template <class Fill>
+  bool add(const Fill& fill, std::size_t& index) {
+    std::lock_guard lock(mutex_);
+    if (!open_ || facts_.size() >= max_facts) return false;
+    index = facts_.size();
+    fill(facts_.emplace_back());
+    return true;
+  }
   /// Session thread: folds the outcome of the fact at `index` into it (moved from only on success); false
   /// once the writer has taken the batch.
   bool complete(std::size_t index, audit::outcome_info& result);

@@ -25,9 +25,10 @@ bool same_actor(const audit::actor& a, const session_identity& who) {
          a.upstream_user == who.upstream_user && a.groups == who.groups;
 }
 
-// The session's own actor when it is `who`'s (the usual case: compared, not copied), else a new one.
+// The session's own actor when it is `who`'s (the usual case: not copied), else a new one.
 std::shared_ptr<const audit::actor> actor_for(const session_identity& who) {
-  if (current.who && *current.who && same_actor(**current.who, who)) return *current.who;
+  if (current.who && *current.who && (current.identity == &who || same_actor(**current.who, who)))
+    return *current.who;
   return audit_recorder::make_actor(who);
 }
 
@@ -98,6 +99,37 @@ void end_batch(std::uint64_t session) {
   }
 }
 
+// Adds the fact `fill(statement_fact&)` writes to the session's open batch `open`, or to a new one it
+// queues on `log`; `slot` (if any) learns where.
+template <class Fill>
+void batch_fact(audit::audit_log& log, audit_hashing h, std::shared_ptr<statement_batch>& open,
+                std::uint64_t session, const std::shared_ptr<const audit::actor>& who, const Fill& fill,
+                statement_slot* slot) {
+  std::size_t index = 0;
+  if (!open || open->who() != who || !open->add(fill, index)) {
+    auto batch = std::make_shared<statement_batch>(h, session, who, open ? open->size() : 0);
+    batch->add(fill, index);
+    if (!log.append(queue_batch(batch))) {  // dropped: the log says so in its notices
+      open.reset();
+      if (slot) *slot = {};
+      return;
+    }
+    open = std::move(batch);
+  }
+  if (slot) *slot = {open, index};
+}
+
+// The decide step's verdict `d` as the record says it (`verdict`: the policy's, when there is one).
+void fill_verdict(fact_verdict& info, const decision& d, const policy::decision* verdict, bool approved) {
+  info.verdict = verdict_name(d.what);
+  if (d.what != decision::verdict::allow) info.sqlstate = d.sqlstate;
+  if (verdict) {
+    info.rule_id = verdict->rule_id;
+    if (d.what != decision::verdict::allow) info.reason = verdict->reason;
+  }
+  if (approved) info.reason = "runs under a consumed approval";
+}
+
 }  // namespace
 
 audit_recorder::audit_recorder(const audit_config& config)
@@ -166,10 +198,9 @@ audit::event audit_recorder::make_event(audit::event_kind kind, std::uint64_t se
   return e;
 }
 
-statement_fact audit_recorder::decision_fact(const statement_request& request, bool current_statement,
-                                             const std::shared_ptr<const policy::analysis>& analysis,
-                                             fact_verdict verdict) {
-  statement_fact fact;
+void audit_recorder::fill_decision(statement_fact& fact, const statement_request& request,
+                                   bool current_statement,
+                                   const std::shared_ptr<const policy::analysis>& analysis) {
   // The session's statement shares the text the session copied for its outcome; another gets a copy.
   fact.text = current_statement ? *current.text : std::make_shared<audit_statement_text>(request.sql);
   if (request.bind)
@@ -180,25 +211,6 @@ statement_fact audit_recorder::decision_fact(const statement_request& request, b
     fact.summary = summary_of(analysis);
     fact.kinds = analysis->kinds;
   }
-  fact.verdict = std::move(verdict);
-  return fact;
-}
-
-void audit_recorder::batch_fact(std::shared_ptr<statement_batch>& open, std::uint64_t session,
-                                const std::shared_ptr<const audit::actor>& who, statement_fact& fact,
-                                statement_slot* slot) {
-  std::size_t index = 0;
-  if (!open || open->who() != who || !open->add(fact, index)) {
-    auto batch = std::make_shared<statement_batch>(hashing(), session, who, open ? open->size() : 0);
-    batch->add(fact, index);
-    if (!log_->append(queue_batch(batch))) {  // dropped: the log says so in its notices
-      open.reset();
-      if (slot) *slot = {};
-      return;
-    }
-    open = std::move(batch);
-  }
-  if (slot) *slot = {open, index};
 }
 
 bool audit_recorder::append_single(std::shared_ptr<const audit::actor> who, statement_fact fact,
@@ -212,12 +224,11 @@ bool audit_recorder::append_single(std::shared_ptr<const audit::actor> who, stat
 decision audit_recorder::refuse_unavailable(const session_identity& who, const statement_request& request) {
   const bool ours = is_current_statement(request.sql);
   if (ours && current.slot) *current.slot = {};
-  append_single(
-      actor_for(who),
-      decision_fact(request, ours, nullptr,
-                    fact_verdict{"deny", std::string(audit_unavailable_rule), "the audit log is unavailable",
-                                 std::string(audit_unavailable_sqlstate)}),
-      false);
+  statement_fact fact;
+  fill_decision(fact, request, ours, nullptr);
+  fact.verdict = fact_verdict{"deny", std::string(audit_unavailable_rule), "the audit log is unavailable",
+                              std::string(audit_unavailable_sqlstate)};
+  append_single(actor_for(who), std::move(fact), false);
   return decision::deny(std::string(audit_unavailable_sqlstate),
                         "phigate: the audit log is unavailable, so statements are refused until it recovers "
                         "(the gateway's log says why)");
@@ -255,25 +266,22 @@ void audit_recorder::authentication(std::uint64_t session, const session_identit
 decision audit_recorder::record_decision(const session_identity& who, const statement_request& request,
                                          const std::shared_ptr<const policy::analysis>& analysis,
                                          const policy::decision* verdict, decision d) {
-  fact_verdict info;
-  info.verdict = verdict_name(d.what);
-  if (d.what != decision::verdict::allow) info.sqlstate = d.sqlstate;
-  if (verdict) {
-    info.rule_id = verdict->rule_id;
-    if (d.what != decision::verdict::allow) info.reason = verdict->reason;
-  }
-  if (request.approved) info.reason = "runs under a consumed approval";
   // Only the statement the session is handling learns where its decision is, for its outcome.
   const bool ours = is_current_statement(request.sql);
   statement_slot* slot = ours ? current.slot : nullptr;
-  auto fact = decision_fact(request, ours, analysis, std::move(info));
+  const auto fill = [&](statement_fact& fact) {
+    fill_decision(fact, request, ours, analysis);
+    fill_verdict(fact.verdict, d, verdict, request.approved);
+  };
   auto actor = actor_for(who);
   auto* open = batch_of(current_session());
   if (d.what == decision::verdict::allow && open && current.who && actor == *current.who) {
-    batch_fact(*open, current_session(), actor, fact, slot);
+    batch_fact(*log_, hashing(), *open, current_session(), actor, fill, slot);
     return d;
   }
   if (slot) *slot = {};  // no outcome follows a refusal; nor may it join an earlier decision
+  statement_fact fact;
+  fill(fact);
   // A denial or hold must be on disk before the client hears of it: an auditor asking "was this refused?"
   // gets an answer for every refusal the client saw.
   if (d.what == decision::verdict::allow) {
@@ -302,13 +310,14 @@ bool audit_recorder::approval_step(const session_identity& requester, std::uint6
 
 void audit_recorder::outcome(std::uint64_t session, const std::shared_ptr<const audit::actor>& who,
                              shared_statement_text sql, const statement_slot& slot,
-                             audit::outcome_info result, std::shared_ptr<statement_batch>& open) {
+                             audit::outcome_info&& result, std::shared_ptr<statement_batch>& open) {
   if (slot.batch && slot.batch->complete(slot.index, result)) return;
-  statement_fact fact;
-  fact.text = std::move(sql);
-  fact.decided = false;
-  fact.outcome = std::move(result);
-  batch_fact(open, session, who, fact, nullptr);
+  const auto fill = [&](statement_fact& fact) {
+    fact.text = std::move(sql);
+    fact.decided = false;
+    fact.outcome = std::move(result);
+  };
+  batch_fact(*log_, hashing(), open, session, who, fill, nullptr);
 }
 
 }  // namespace phigate

@@ -52,6 +52,9 @@ struct audit_context {
   statement_slot* slot = nullptr;
   /// The session's open batch of allowed statements (see audit_facts.hpp); null: none is kept
   std::shared_ptr<statement_batch>* batch = nullptr;
+  /// The session's identity *who was built from once it authenticated (which it never changes after), so
+  /// that a decision about it takes *who without comparing them; null before
+  const session_identity* identity = nullptr;
 };
 
 class audit_recorder {
@@ -95,7 +98,7 @@ class audit_recorder {
   /// been taken for writing yet, the two become one record of kind `statement`; otherwise (a long
   /// statement) the outcome goes into the session's open batch `open` as a record of its own.
   void outcome(std::uint64_t session, const std::shared_ptr<const audit::actor>& who,
-               shared_statement_text sql, const statement_slot& slot, audit::outcome_info result,
+               shared_statement_text sql, const statement_slot& slot, audit::outcome_info&& result,
                std::shared_ptr<statement_batch>& open);
 
   /// A Bind's parameters as their keyed hash covers them: count, then per parameter its format and a
@@ -119,14 +122,11 @@ class audit_recorder {
  private:
   audit::event make_event(audit::event_kind kind, std::uint64_t session, const session_identity* who) const;
   [[nodiscard]] audit_hashing hashing() const noexcept { return {key_.get(), keep_literals_}; }
-  /// The decision's facts as the session saw them; the writer builds the rest. `current_statement`: the
-  /// request is the statement the calling thread's session is handling (see audit_context).
-  static statement_fact decision_fact(const statement_request& request, bool current_statement,
-                                      const std::shared_ptr<const policy::analysis>& analysis,
-                                      fact_verdict verdict);
-  /// Adds `fact` to the session's open batch `open`, or to a new one it queues; `slot` (if any) learns where.
-  void batch_fact(std::shared_ptr<statement_batch>& open, std::uint64_t session,
-                  const std::shared_ptr<const audit::actor>& who, statement_fact& fact, statement_slot* slot);
+  /// The decision's facts as the session saw them, besides its verdict; the writer builds the rest.
+  /// `current_statement`: the request is the statement the calling thread's session is handling (see
+  /// audit_context).
+  static void fill_decision(statement_fact& fact, const statement_request& request, bool current_statement,
+                            const std::shared_ptr<const policy::analysis>& analysis);
   /// Queues `fact` as a record of its own, after everything the calling thread's session batched so far;
   /// `durable`: waits for its commit. False when it was dropped or (durable) not committed.
   bool append_single(std::shared_ptr<const audit::actor> who, statement_fact fact, bool durable);

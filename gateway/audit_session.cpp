@@ -53,6 +53,7 @@ void audit_session::connected(std::shared_ptr<audit_recorder> recorder, std::uin
 void audit_session::authenticated(const session_identity& who, bool ok, std::string detail) {
   if (!recorder_) return;
   actor_ = audit_recorder::make_actor(who);  // now with groups and the upstream role
+  if (ok) identity_ = &who;
   recorder_->authentication(id_, who, ok, std::move(detail));
 }
 
@@ -78,7 +79,7 @@ void audit_session::on_client_message(const pg::frame& f, const pg_response_queu
     case pg::frontend_type::sync:
       break;
     default:
-      audit_recorder::set_current({id_, &actor_, nullptr, nullptr, nullptr, &batch_});
+      audit_recorder::set_current({id_, &actor_, nullptr, nullptr, nullptr, &batch_, identity_});
       return;
   }
   if (pending_.size() >= max_pending_statements) pending_.pop_front();
@@ -90,7 +91,7 @@ void audit_session::on_client_message(const pg::frame& f, const pg_response_queu
     s.started = std::chrono::steady_clock::now();
   }
   // The decide step's record for this message shares the actor, the text and the parameters.
-  audit_recorder::set_current({id_, &actor_, s.sql ? &s.sql : nullptr, params, &s.slot, &batch_});
+  audit_recorder::set_current({id_, &actor_, s.sql ? &s.sql : nullptr, params, &s.slot, &batch_, identity_});
 }
 
 void audit_session::finish(statement& s, const row_rewriter& rewriter, const session_identity& who) {

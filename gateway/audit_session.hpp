@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +15,7 @@
 
 #include "gateway/audit_recorder.hpp"
 #include "gateway/pg_response_queue.hpp"
+#include "gateway/ring_queue.hpp"
 #include "gateway/seams.hpp"
 
 namespace phigate {
@@ -49,6 +49,19 @@ class audit_session {
     statement_slot slot;                            ///< where its allow decision is (see audit_context)
     audit::outcome_info result;
     bool refused = false;  ///< the decide step refused it: its decision record says so, no outcome follows
+
+    /// Back to a default statement, releasing what it held (ring_queue reuses the slot).
+    void clear() {
+      what = kind::query;
+      started = {};
+      sql.reset();
+      slot = {};
+      if (!result.command.empty()) result.command.clear();
+      if (result.sqlstate != "00000") result.sqlstate = "00000";
+      result.rows = result.duration_us = 0;
+      result.masked.clear();
+      refused = false;
+    }
   };
 
   void finish(statement& s, const row_rewriter& rewriter, const session_identity& who);
@@ -60,9 +73,10 @@ class audit_session {
   std::shared_ptr<audit_recorder> recorder_;
   std::uint64_t id_ = 0;
   std::shared_ptr<const audit::actor> actor_;
+  const session_identity* identity_ = nullptr;  ///< what actor_ was built from, once authenticated
   shared_statement_text last_text_;
   std::shared_ptr<statement_batch> batch_;  ///< the session's open batch of allowed statements
-  std::deque<statement> pending_;
+  ring_queue<statement> pending_;
   std::map<std::string, std::uint64_t> masked_seen_;  ///< the rewriter's counts at the last outcome
 };
 

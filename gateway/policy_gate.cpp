@@ -65,9 +65,9 @@ decision policy_gate::allow(const session_identity& who, const statement_request
 }
 
 decision policy_gate::recorded(const session_identity& who, const statement_request& request,
-                               std::shared_ptr<const policy::analysis> analysis, const policy::decision& d,
-                               decision out) const {
-  return audit_ ? audit_->record_decision(who, request, std::move(analysis), &d, std::move(out)) : out;
+                               const std::shared_ptr<const policy::analysis>& analysis,
+                               const policy::decision& d, decision out) const {
+  return audit_ ? audit_->record_decision(who, request, analysis, &d, std::move(out)) : out;
 }
 
 std::string policy_gate::client_message(const policy::decision& d) {

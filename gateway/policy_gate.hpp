@@ -38,7 +38,7 @@ class policy_gate final : public statement_gate {
                                                     const policy::decision& d) const;
   /// `out`, once the audit log has it (or the audit log's refusal when a durable record failed).
   decision recorded(const session_identity& who, const statement_request& request,
-                    std::shared_ptr<const policy::analysis> analysis, const policy::decision& d,
+                    const std::shared_ptr<const policy::analysis>& analysis, const policy::decision& d,
                     decision out) const;
   /// The allow decision for `analysis`, or the refusal its masked outputs earn.
   decision allow(const session_identity& who, const statement_request& request,
