@@ -38,6 +38,7 @@ class json_buffer {
   // Each put assumes room() was asked for it.
   void put(char c) { *pos_++ = c; }
   void put(std::string_view s) {
+    if (s.empty()) return;  // an empty view may have no data pointer, which memcpy must not get
     std::memcpy(pos_, s.data(), s.size());
     pos_ += s.size();
   }
