@@ -134,9 +134,11 @@ shared_summary summary_of(const std::shared_ptr<const policy::analysis>& analysi
   constexpr std::size_t max_entries = 1024;
   thread_local std::unordered_map<std::string, shared_summary, string_hash, std::equal_to<>> known;
   // A prepared statement's executions share one analysis (the analysis cache's): its summary is the last one.
-  thread_local std::shared_ptr<const policy::analysis> last_analysis;
+  // Watched, not owned, so that this thread keeps no analysis alive; an analysis that shares the watched
+  // one's control block is that analysis (the block lives while it is watched, so no other reuses it).
+  thread_local std::weak_ptr<const policy::analysis> last_analysis;
   thread_local shared_summary last_summary;
-  if (analysis == last_analysis) return last_summary;
+  if (!last_analysis.owner_before(analysis) && !analysis.owner_before(last_analysis)) return last_summary;
   if (analysis->statements.size() != 1 || analysis->statements.front().normalized.empty())
     return std::make_shared<const statement_summary>(summarize(*analysis));
   const std::string_view normalized = analysis->statements.front().normalized;

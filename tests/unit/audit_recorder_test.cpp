@@ -294,3 +294,15 @@ TEST_CASE("statements share the summary of their normalized text, whatever their
   CHECK(summary_of(again) == summary);
   CHECK(summary_of(first) == summary);
 }
+
+TEST_CASE("a summary does not keep its statement's analysis alive", "[audit][recorder]") {
+  // A copy the analysis cache does not hold, like the fresh one a text with other literals gets.
+  std::shared_ptr<const policy::analysis> analysis =
+      std::make_shared<const policy::analysis>(*analyze("SELECT name FROM patients WHERE id = 42"));
+  const std::weak_ptr<const policy::analysis> watched = analysis;
+  const auto summary = summary_of(analysis);
+  CHECK(summary_of(analysis) == summary);
+  analysis.reset();
+  CHECK(watched.expired());  // its reasons may quote the statement's literals
+  CHECK(summary->tables == std::vector<std::string>{"patients"});
+}
